@@ -1,0 +1,78 @@
+# Cairn: the two commands a new user needs are `make run` and `make test` (see README.md).
+# Every target installs what it needs first (scripts/install-deps.sh is idempotent and quick when
+# everything is present).
+
+SHELL := /bin/bash
+BUILD ?= build
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+
+.PHONY: all deps build debug asan run demo test test-release test-asan fuzz format format-check \
+        lint bench clean help
+
+all: build
+
+help:
+	@echo "make run          install, build and start Cairn (embedded default)"
+	@echo "make test         install, build, and run every check: unit tests (Release and"
+	@echo "                  ASan+UBSan), fuzzers, format and layering checks"
+	@echo "make build        Release build in $(BUILD)/release (the binary: $(BUILD)/release/cairn)"
+	@echo "make bench        benchmarks against openssl md5 (results: docs/benchmarks.md)"
+	@echo "make format       reformat the C++ sources with clang-format"
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/release/build.ninja:
+	cmake -S . -B $(BUILD)/release $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release
+
+$(BUILD)/asan/build.ninja:
+	CXX=clang++ cmake -S . -B $(BUILD)/asan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug \
+	  -DCAIRN_SANITIZE=ON -DCAIRN_FUZZ=ON -DCAIRN_BENCHMARKS=OFF
+
+$(BUILD)/debug/build.ninja:
+	cmake -S . -B $(BUILD)/debug $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug
+
+build: deps $(BUILD)/release/build.ninja
+	cmake --build $(BUILD)/release -j $(JOBS)
+
+debug: deps $(BUILD)/debug/build.ninja
+	cmake --build $(BUILD)/debug -j $(JOBS)
+
+asan: deps $(BUILD)/asan/build.ninja
+	cmake --build $(BUILD)/asan -j $(JOBS)
+
+# Until `cairn server` exists, `make run` shows the format tools on a small collection.
+run: build
+	@scripts/demo.sh $(BUILD)/release/cairn
+
+test: deps format-check lint test-release test-asan fuzz
+	@echo "make test: all checks passed"
+
+test-release: build
+	ctest --test-dir $(BUILD)/release --output-on-failure -j $(JOBS)
+	scripts/cli-test.sh $(BUILD)/release/cairn
+
+test-asan: asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(BUILD)/asan --output-on-failure -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 scripts/cli-test.sh $(BUILD)/asan/cairn
+
+fuzz: asan
+	@scripts/run-fuzzers.sh $(BUILD)/asan $(FUZZ_SECONDS)
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+format-check:
+	@scripts/check-format.sh
+
+lint:
+	@python3 scripts/check-layers.py
+
+bench: build
+	@bench/run.sh $(BUILD)/release
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,79 @@
+#include "cairn/cli/command.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace cairn::cli {
+namespace {
+
+class OwnedContents : public io::FileContents {
+ public:
+  explicit OwnedContents(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::string_view data() const override { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<io::FileContents>> ReadInput(const std::string& path) {
+  if (path == "-") {
+    CAIRN_ASSIGN_OR_RETURN(std::string bytes, io::ReadAllFromFd(STDIN_FILENO, "standard input"));
+    return std::unique_ptr<io::FileContents>(new OwnedContents(std::move(bytes)));
+  }
+  return io::Env::Default()->ReadFile(path);
+}
+
+int ReportError(const Status& status) {
+  // The message already carries its context; HTTP facts follow in parentheses, as in ToString.
+  std::string line = "cairn: ";
+  line += status.message();
+  const ErrorDetail& d = status.detail();
+  if (d.http_status != 0) {
+    line += " (HTTP " + std::to_string(d.http_status);
+    if (!d.service_code.empty()) line += ", " + d.service_code;
+    if (!d.request_id.empty()) line += ", request id " + d.request_id;
+    line += ")";
+  }
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  return kExitError;
+}
+
+Status WriteStdout(std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(STDOUT_FILENO, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("write standard output", errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status();
+}
+
+Result<std::string> ResolveToken(const std::string& token, const std::string& token_file) {
+  if (!token.empty() && !token_file.empty()) {
+    return InvalidArgumentError("give either --token or --token-file, not both");
+  }
+  if (!token.empty()) return token;
+  if (token_file.empty())
+    return InvalidArgumentError("a token is required: --token-file or --token");
+  CAIRN_ASSIGN_OR_RETURN(auto contents, ReadInput(token_file));
+  std::string_view text = contents->data();
+  size_t nl = text.find('\n');
+  if (nl != std::string_view::npos &&
+      text.find_first_not_of(" \t\r\n", nl) != std::string_view::npos) {
+    return InvalidArgumentError("token file " + token_file + " holds more than one line");
+  }
+  size_t begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos)
+    return InvalidArgumentError("token file " + token_file + " is empty");
+  size_t end = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(begin, end - begin + 1));
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,48 @@
+// Shared plumbing of the `cairn` subcommands: registration, input, output and exit codes.
+#ifndef CAIRN_CLI_COMMAND_H_
+#define CAIRN_CLI_COMMAND_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cairn/common/result.h"
+#include "cairn/common/status.h"
+#include "cairn/io/env.h"
+
+namespace CLI {
+class App;
+}
+
+namespace cairn::cli {
+
+// Exit codes, documented in `cairn --help`.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;  // the command ran and failed (message on stderr)
+inline constexpr int kExitUsage = 2;  // bad command line
+
+// Set by the subcommand that ran.
+struct RunState {
+  int exit_code = kExitOk;
+};
+
+// Each file of commands adds its subcommands to `app`; callbacks record their exit code in *state.
+void RegisterManifestCommands(CLI::App& app, RunState* state);
+void RegisterLocatorCommands(CLI::App& app, RunState* state);
+
+// The bytes of FILE, or of standard input for "-".
+Result<std::unique_ptr<io::FileContents>> ReadInput(const std::string& path);
+
+// Prints "cairn: <message>" on stderr and returns kExitError.
+int ReportError(const Status& status);
+
+// Writes all of `data` to standard output; an error if it could not (e.g. a closed pipe).
+Status WriteStdout(std::string_view data);
+
+// A secret given as --token or read from --token-file (a path, or "-" for standard input; one
+// line, surrounding whitespace removed). Exactly one must be given.
+Result<std::string> ResolveToken(const std::string& token, const std::string& token_file);
+
+}  // namespace cairn::cli
+
+#endif  // CAIRN_CLI_COMMAND_H_

@@ -1,0 +1,206 @@
+#include "cairn/manifest/manifest.h"
+
+#include <algorithm>
+#include <string>
+
+#include "cairn/manifest/manifest_internal.h"
+
+namespace cairn::manifest {
+
+std::string_view CheckComponent(std::string_view name) {
+  if (name.empty()) return "empty path component";
+  if (name == ".") return "path component \".\" is not allowed";
+  if (name == "..") return "path component \"..\" is not allowed";
+  if (name.find('/') != std::string_view::npos) return "name contains '/'";
+  return {};
+}
+
+Manifest::Node Manifest::MakeNode(std::string_view name, NodeId parent, NodeKind kind) {
+  Node node;
+  node.name = name;
+  node.parent = parent;
+  node.kind = kind;
+  return node;
+}
+
+Manifest::Manifest() : index_(std::make_unique<Index>()) {
+  nodes_.push_back(MakeNode("", kRoot, NodeKind::kDirectory));
+}
+
+Manifest::Manifest(Manifest&&) noexcept = default;
+Manifest& Manifest::operator=(Manifest&&) noexcept = default;
+Manifest::~Manifest() = default;
+
+Manifest::Manifest(const Manifest& other)
+    : nodes_(other.nodes_),
+      free_nodes_(other.free_nodes_),
+      blocks_(other.blocks_),
+      index_(std::make_unique<Index>()),
+      file_count_(other.file_count_) {
+  index_->Rebuild(nodes_);
+  index_->block_ids = other.index_->block_ids;
+}
+
+Manifest& Manifest::operator=(const Manifest& other) {
+  if (this != &other) *this = Manifest(other);
+  return *this;
+}
+
+bool Manifest::IsDirectory(NodeId node) const { return nodes_[node].kind == NodeKind::kDirectory; }
+
+std::string_view Manifest::Name(NodeId node) const { return nodes_[node].name; }
+
+Manifest::NodeId Manifest::Parent(NodeId node) const { return nodes_[node].parent; }
+
+std::string Manifest::Path(NodeId node) const {
+  std::vector<NodeId> chain;
+  for (NodeId n = node; n != kRoot; n = nodes_[n].parent) chain.push_back(n);
+  std::string path;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (!path.empty()) path.push_back('/');
+    path += nodes_[*it].name;
+  }
+  return path;
+}
+
+std::vector<Manifest::NodeId> Manifest::Children(NodeId dir) const {
+  std::vector<NodeId> out = nodes_[dir].children;
+  std::sort(out.begin(), out.end(),
+            [this](NodeId a, NodeId b) { return nodes_[a].name < nodes_[b].name; });
+  return out;
+}
+
+std::optional<Manifest::NodeId> Manifest::Find(std::string_view path) const {
+  NodeId node = kRoot;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view name = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (!IsDirectory(node)) return std::nullopt;
+    uint32_t child = index_->Find(nodes_, node, name);
+    if (child == Index::kEmpty) return std::nullopt;
+    node = child;
+  }
+  return node;
+}
+
+std::span<const Extent> Manifest::Extents(NodeId file) const { return nodes_[file].extents; }
+
+uint64_t Manifest::FileSize(NodeId file) const { return nodes_[file].size; }
+
+size_t Manifest::directory_count() const {
+  size_t live = 0;
+  for (const Node& n : nodes_) live += n.live ? 1 : 0;
+  return live - 1 - file_count_;
+}
+
+uint32_t Manifest::AddBlock(const Locator& locator) {
+  auto [it, inserted] =
+      index_->block_ids.try_emplace(locator.ToString(), static_cast<uint32_t>(blocks_.size()));
+  if (inserted) blocks_.push_back(locator);
+  return it->second;
+}
+
+Manifest::NodeId Manifest::NewNode(std::string_view name, NodeId parent, NodeKind kind) {
+  NodeId id;
+  if (!free_nodes_.empty()) {
+    id = free_nodes_.back();
+    free_nodes_.pop_back();
+    nodes_[id] = MakeNode(name, parent, kind);
+  } else {
+    id = static_cast<NodeId>(nodes_.size());
+    nodes_.push_back(MakeNode(name, parent, kind));
+  }
+  nodes_[parent].children.push_back(id);
+  index_->Insert(nodes_, id);
+  if (kind == NodeKind::kFile) ++file_count_;
+  return id;
+}
+
+Result<Manifest::NodeId> Manifest::Child(NodeId dir, std::string_view name, NodeKind kind) {
+  uint32_t found = index_->Find(nodes_, dir, name);
+  if (found == Index::kEmpty) return NewNode(name, dir, kind);
+  if (nodes_[found].kind != kind) {
+    return InvalidArgumentError("\"" + Path(found) +
+                                "\" is used both as a file and as a directory");
+  }
+  return found;
+}
+
+Result<Manifest::NodeId> Manifest::Walk(NodeId start, std::string_view path, NodeKind last_kind) {
+  NodeId node = start;
+  for (;;) {
+    size_t slash = path.find('/');
+    std::string_view name = path.substr(0, slash);
+    if (std::string_view problem = CheckComponent(name); !problem.empty()) {
+      return InvalidArgumentError(std::string(problem) + " in path \"" + std::string(path) + "\"");
+    }
+    bool last = slash == std::string_view::npos;
+    CAIRN_ASSIGN_OR_RETURN(node, Child(node, name, last ? last_kind : NodeKind::kDirectory));
+    if (last) return node;
+    path.remove_prefix(slash + 1);
+  }
+}
+
+Result<Manifest::NodeId> Manifest::MakeDirectories(std::string_view path) {
+  if (path.empty()) return kRoot;
+  return Walk(kRoot, path, NodeKind::kDirectory);
+}
+
+Result<Manifest::NodeId> Manifest::MakeFile(std::string_view path) {
+  if (path.empty()) return InvalidArgumentError("a file needs a name");
+  return Walk(kRoot, path, NodeKind::kFile);
+}
+
+Status Manifest::AppendExtent(NodeId file, const Extent& extent) {
+  if (nodes_[file].kind != NodeKind::kFile) {
+    return InvalidArgumentError("\"" + Path(file) + "\" is a directory");
+  }
+  if (extent.block >= blocks_.size()) {
+    return InvalidArgumentError("extent names block " + std::to_string(extent.block) + " of " +
+                                std::to_string(blocks_.size()));
+  }
+  uint64_t block_size = blocks_[extent.block].size();
+  if (extent.offset > block_size || extent.length > block_size - extent.offset) {
+    return InvalidArgumentError("extent " + std::to_string(extent.offset) + "+" +
+                                std::to_string(extent.length) + " lies beyond block " +
+                                blocks_[extent.block].ToString());
+  }
+  if (extent.length == 0) return Status();
+  Node& node = nodes_[file];
+  node.size += extent.length;
+  if (!node.extents.empty()) {
+    Extent& last = node.extents.back();
+    if (last.block == extent.block && last.offset + last.length == extent.offset) {
+      last.length += extent.length;
+      return Status();
+    }
+  }
+  node.extents.push_back(extent);
+  return Status();
+}
+
+Status Manifest::Remove(std::string_view path) {
+  std::optional<NodeId> found = Find(path);
+  if (!found || *found == kRoot) {
+    return found ? InvalidArgumentError("cannot remove the root directory")
+                 : NotFoundError("no file or directory \"" + std::string(path) + "\"");
+  }
+  NodeId target = *found;
+  std::vector<NodeId>& siblings = nodes_[nodes_[target].parent].children;
+  siblings.erase(std::find(siblings.begin(), siblings.end(), target));
+  std::vector<NodeId> stack = {target};
+  while (!stack.empty()) {
+    NodeId n = stack.back();
+    stack.pop_back();
+    for (NodeId c : nodes_[n].children) stack.push_back(c);
+    index_->Erase(nodes_, n);
+    if (nodes_[n].kind == NodeKind::kFile) --file_count_;
+    nodes_[n] = Node();
+    nodes_[n].live = false;
+    free_nodes_.push_back(n);
+  }
+  return Status();
+}
+
+}  // namespace cairn::manifest
