@@ -75,7 +75,10 @@ void RegisterManifestCommands(CLI::App& app, RunState* state) {
       state->exit_code = ReportError(m.status());
       return;
     }
-    Status s = WriteStdout(m->ToText());
+    Status s;
+    m->WriteText([&s](std::string_view piece) {
+      if (s.ok()) s = WriteStdout(piece);
+    });
     if (!s.ok()) state->exit_code = ReportError(s);
   });
 

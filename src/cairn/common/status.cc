@@ -158,14 +158,13 @@ StatusCode CodeForErrno(int err) {
     case ECONNRESET:
     case ECONNREFUSED:
     case ETIMEDOUT:
+    case EIO:  // as absl::ErrnoToStatusCode: the caller may retry, or try another replica
       return StatusCode::kUnavailable;
     case EINVAL:
     case ENAMETOOLONG:
     case EISDIR:
     case ELOOP:
       return StatusCode::kInvalidArgument;
-    case EIO:
-      return StatusCode::kDataLoss;
     default:
       return StatusCode::kUnknown;
   }

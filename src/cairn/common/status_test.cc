@@ -187,7 +187,7 @@ INSTANTIATE_TEST_SUITE_P(Codes, ErrnoErrorTest,
                                            ErrnoCase{ETIMEDOUT, StatusCode::kUnavailable},
                                            ErrnoCase{EINVAL, StatusCode::kInvalidArgument},
                                            ErrnoCase{ENAMETOOLONG, StatusCode::kInvalidArgument},
-                                           ErrnoCase{EIO, StatusCode::kDataLoss},
+                                           ErrnoCase{EIO, StatusCode::kUnavailable},
                                            ErrnoCase{EPIPE, StatusCode::kUnknown}));
 
 TEST(ErrnoErrorMessageTest, IncludesStrerrorAndErrno) {

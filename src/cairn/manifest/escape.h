@@ -16,6 +16,13 @@ namespace cairn::manifest {
 // True if `c` must be written as an octal escape.
 inline bool NeedsEscape(unsigned char c) { return c <= 0x20 || c == ':' || c == '\\'; }
 
+// Offset of the first byte of [data, data+size) that is a space, a control character or
+// non-ASCII (<= 0x20 or >= 0x80), or `size` if there is none. The manifest scanner's fast path.
+size_t FindSpaceControlOrNonAscii(const char* data, size_t size);
+
+// Offset of the first byte that needs an escape, or `size` if there is none.
+size_t FindByteNeedingEscape(const char* data, size_t size);
+
 // Appends the escaped form of `name` to *out.
 void AppendEscaped(std::string_view name, std::string* out);
 std::string Escape(std::string_view name);

@@ -4,6 +4,7 @@
 #include <array>
 #include <cassert>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -42,12 +43,12 @@ constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
 
 inline bool Is(char c, uint8_t cls) { return (kClass[static_cast<unsigned char>(c)] & cls) != 0; }
 
-// True if every character of `s` is in `cls`.
+// True if every character of `s` is in `cls` (a single class bit). Branch-free over the string:
+// the common case is that all characters pass, and the compiler unrolls this loop.
 inline bool AllAre(std::string_view s, uint8_t cls) {
-  for (char c : s) {
-    if (!Is(c, cls)) return false;
-  }
-  return true;
+  uint8_t all = 0xff;
+  for (char c : s) all &= kClass[static_cast<unsigned char>(c)];
+  return (all & cls) != 0;
 }
 
 // Error messages quote user text: printable ASCII as is, other bytes as \xNN, cut when long
@@ -104,10 +105,17 @@ std::string HashProblem(std::string_view hex) {
 // ToString and DeriveExternalHash write back), at most 2^64-1. Returns a reason on failure.
 std::string ParseDecimal(std::string_view s, uint64_t* value) {
   if (s.empty()) return "is empty";
-  if (!AllAre(s, kDigit)) return "is not a decimal number";
+  uint64_t v = 0;
+  bool overflow = false;
+  for (char c : s) {
+    auto digit = static_cast<unsigned>(static_cast<unsigned char>(c) - '0');
+    if (digit > 9) return "is not a decimal number";
+    overflow |= v > (UINT64_MAX - digit) / 10;
+    v = v * 10 + digit;
+  }
   if (s.size() > 1 && s[0] == '0') return "has a leading zero";
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *value);
-  if (ec != std::errc() || end != s.data() + s.size()) return "does not fit in 64 bits";
+  if (overflow) return "does not fit in 64 bits";
+  *value = v;
   return {};
 }
 
@@ -135,33 +143,43 @@ std::string HintProblem(std::string_view hint) {
     return "is a second numeric part (only the size, right after the hash, may be a number)";
   }
   if (!Is(hint[0], kUpper)) return "must start with an uppercase letter";
-  for (size_t i = 1; i < hint.size(); ++i) {
-    if (!Is(hint[i], kHintChar)) {
-      return "has illegal character " + DescribeChar(hint[i]) + " at offset " + std::to_string(i) +
-             " (allowed: A-Z a-z 0-9 @ _ -)";
+  // The strict forms of A, R and K imply the generic grammar, so a well-formed signed locator is
+  // scanned once; only when they fail is the grammar checked, to name an illegal character.
+  switch (hint[0]) {
+    case 'A':
+      if (IsSignatureAt(hint, 1)) return {};
+      break;
+    case 'R':
+      if (hint.size() >= 7 && IsClusterId(hint.substr(1, 5)) && hint[6] == '-' &&
+          IsSignatureAt(hint, 7)) {
+        return {};
+      }
+      break;
+    case 'K': {
+      std::string_view target = hint.substr(1);
+      if (!target.empty() && target[0] == '@') target.remove_prefix(1);
+      if (IsClusterId(target) || IsUuid(target)) return {};
+      break;
+    }
+    default:
+      break;
+  }
+  if (!AllAre(hint, kHintChar)) {
+    for (size_t i = 1; i < hint.size(); ++i) {
+      if (!Is(hint[i], kHintChar)) {
+        return "has illegal character " + DescribeChar(hint[i]) + " at offset " +
+               std::to_string(i) + " (allowed: A-Z a-z 0-9 @ _ -)";
+      }
     }
   }
   switch (hint[0]) {
     case 'A':
-      if (!IsSignatureAt(hint, 1)) {
-        return "is not a permission signature A<40 lowercase hex>@<1 to 8 hex digit expiry>";
-      }
-      return {};
+      return "is not a permission signature A<40 lowercase hex>@<1 to 8 hex digit expiry>";
     case 'R':
-      if (hint.size() < 7 || !IsClusterId(hint.substr(1, 5)) || hint[6] != '-' ||
-          !IsSignatureAt(hint, 7)) {
-        return "is not a remote signature R<5-char cluster id>-<40 lowercase hex>@<1 to 8 hex "
-               "digit expiry>";
-      }
-      return {};
-    case 'K': {
-      std::string_view target = hint.substr(1);
-      if (!target.empty() && target[0] == '@') target.remove_prefix(1);
-      if (!IsClusterId(target) && !IsUuid(target)) {
-        return "is not a service hint K@<5-char cluster id> or K@<27-char service uuid>";
-      }
-      return {};
-    }
+      return "is not a remote signature R<5-char cluster id>-<40 lowercase hex>@<1 to 8 hex "
+             "digit expiry>";
+    case 'K':
+      return "is not a service hint K@<5-char cluster id> or K@<27-char service uuid>";
     case 'B': {
       std::string_view b64 = hint.substr(1);
       if (b64.empty()) return "is an empty external object URL";
@@ -249,7 +267,8 @@ Result<Locator> Locator::Parse(std::string_view text) {
   const char* end = begin + text.size();
   const char* plus = static_cast<const char*>(std::memchr(begin, '+', text.size()));
   std::string_view hex(begin, (plus == nullptr ? end : plus) - begin);
-  if (hex.size() != 32 || !AllAre(hex, kLowerHex)) return LocatorError(text, HashProblem(hex));
+  Result<BlockHash> hash = BlockHash::Parse(hex);
+  if (!hash.ok()) return LocatorError(text, HashProblem(hex));
   if (plus == nullptr) return LocatorError(text, "missing size (Cairn requires hash+size)");
 
   // The size: the first part after the hash.
@@ -270,7 +289,7 @@ Result<Locator> Locator::Parse(std::string_view text) {
     return LocatorError(text, "size " + Quote(size_text) + " " + why);
   }
 
-  Locator locator(BlockHash::Parse(hex).value(), size);
+  Locator locator(*hash, size);
   size_t number = 1;
   while (next != end) {
     part = next + 1;
@@ -293,10 +312,9 @@ bool Locator::LooksLikeLocator(std::string_view token) {
          AllAre(token.substr(0, 32), kAnyHex);
 }
 
+// No reserve() here: writers append millions of locators to one string, and an exact reserve
+// per call would defeat the string's geometric growth on some standard libraries.
 void Locator::AppendTo(std::string* out) const {
-  size_t total = 32 + 1 + 20;
-  for (const std::string& h : hints_) total += 1 + h.size();
-  out->reserve(out->size() + total);
   out->append(hash_.hex());
   out->push_back('+');
   char buf[20];
@@ -311,6 +329,9 @@ void Locator::AppendTo(std::string* out) const {
 
 std::string Locator::ToString() const {
   std::string out;
+  size_t total = 32 + 1 + 20;  // hash, '+', the digits of a uint64_t at most
+  for (const std::string& h : hints_) total += 1 + h.size();
+  out.reserve(total);
   AppendTo(&out);
   return out;
 }

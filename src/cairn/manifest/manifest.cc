@@ -15,15 +15,33 @@ std::string_view CheckComponent(std::string_view name) {
   return {};
 }
 
+void Manifest::Node::AppendExtent(const Extent& e) {
+  size += e.length;
+  if (extent_count > 0) {
+    Extent& last = extent_count == 1 ? first_extent : more_extents.back();
+    if (last.block == e.block && last.offset + last.length == e.offset) {
+      last.length += e.length;
+      return;
+    }
+  }
+  if (extent_count == 0) {
+    first_extent = e;
+  } else {
+    if (extent_count == 1) more_extents.push_back(first_extent);
+    more_extents.push_back(e);
+  }
+  ++extent_count;
+}
+
 Manifest::Node Manifest::MakeNode(std::string_view name, NodeId parent, NodeKind kind) {
   Node node;
-  node.name = name;
+  node.name = names_->Store(name);
   node.parent = parent;
   node.kind = kind;
   return node;
 }
 
-Manifest::Manifest() : index_(std::make_unique<Index>()) {
+Manifest::Manifest() : names_(std::make_unique<NameArena>()), index_(std::make_unique<Index>()) {
   nodes_.push_back(MakeNode("", kRoot, NodeKind::kDirectory));
 }
 
@@ -35,8 +53,10 @@ Manifest::Manifest(const Manifest& other)
     : nodes_(other.nodes_),
       free_nodes_(other.free_nodes_),
       blocks_(other.blocks_),
+      names_(std::make_unique<NameArena>()),
       index_(std::make_unique<Index>()),
       file_count_(other.file_count_) {
+  for (Node& node : nodes_) node.name = names_->Store(node.name);
   index_->Rebuild(nodes_);
   index_->block_ids = other.index_->block_ids;
 }
@@ -58,7 +78,7 @@ std::string Manifest::Path(NodeId node) const {
   std::string path;
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     if (!path.empty()) path.push_back('/');
-    path += nodes_[*it].name;
+    path.append(nodes_[*it].name);
   }
   return path;
 }
@@ -77,14 +97,14 @@ std::optional<Manifest::NodeId> Manifest::Find(std::string_view path) const {
     std::string_view name = path.substr(0, slash);
     path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
     if (!IsDirectory(node)) return std::nullopt;
-    uint32_t child = index_->Find(nodes_, node, name);
+    uint32_t child = index_->Find(nodes_, node, name).id;
     if (child == Index::kEmpty) return std::nullopt;
     node = child;
   }
   return node;
 }
 
-std::span<const Extent> Manifest::Extents(NodeId file) const { return nodes_[file].extents; }
+std::span<const Extent> Manifest::Extents(NodeId file) const { return nodes_[file].extents(); }
 
 uint64_t Manifest::FileSize(NodeId file) const { return nodes_[file].size; }
 
@@ -101,7 +121,8 @@ uint32_t Manifest::AddBlock(const Locator& locator) {
   return it->second;
 }
 
-Manifest::NodeId Manifest::NewNode(std::string_view name, NodeId parent, NodeKind kind) {
+Manifest::NodeId Manifest::NewNode(std::string_view name, NodeId parent, NodeKind kind,
+                                   uint32_t hash) {
   NodeId id;
   if (!free_nodes_.empty()) {
     id = free_nodes_.back();
@@ -112,14 +133,15 @@ Manifest::NodeId Manifest::NewNode(std::string_view name, NodeId parent, NodeKin
     nodes_.push_back(MakeNode(name, parent, kind));
   }
   nodes_[parent].children.push_back(id);
-  index_->Insert(nodes_, id);
+  index_->Insert(id, hash);
   if (kind == NodeKind::kFile) ++file_count_;
   return id;
 }
 
 Result<Manifest::NodeId> Manifest::Child(NodeId dir, std::string_view name, NodeKind kind) {
-  uint32_t found = index_->Find(nodes_, dir, name);
-  if (found == Index::kEmpty) return NewNode(name, dir, kind);
+  Index::Probe probe = index_->Find(nodes_, dir, name);
+  if (probe.id == Index::kEmpty) return NewNode(name, dir, kind, probe.hash);
+  NodeId found = probe.id;
   if (nodes_[found].kind != kind) {
     return InvalidArgumentError("\"" + Path(found) +
                                 "\" is used both as a file and as a directory");
@@ -166,17 +188,7 @@ Status Manifest::AppendExtent(NodeId file, const Extent& extent) {
                                 std::to_string(extent.length) + " lies beyond block " +
                                 blocks_[extent.block].ToString());
   }
-  if (extent.length == 0) return Status();
-  Node& node = nodes_[file];
-  node.size += extent.length;
-  if (!node.extents.empty()) {
-    Extent& last = node.extents.back();
-    if (last.block == extent.block && last.offset + last.length == extent.offset) {
-      last.length += extent.length;
-      return Status();
-    }
-  }
-  node.extents.push_back(extent);
+  if (extent.length > 0) nodes_[file].AppendExtent(extent);
   return Status();
 }
 

@@ -21,6 +21,7 @@
 #define CAIRN_MANIFEST_MANIFEST_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -60,6 +61,9 @@ class Manifest {
 
   // The canonical normalized text (see above).
   std::string ToText() const;
+  // The same text, handed to `sink` in pieces of about a megabyte (for large manifests written
+  // to a file or socket without holding the whole text).
+  void WriteText(const std::function<void(std::string_view)>& sink) const;
 
   // --- Tree access. NodeIds are stable until the node is removed.
   bool IsDirectory(NodeId node) const;
@@ -99,15 +103,25 @@ class Manifest {
  private:
   enum class NodeKind : uint8_t { kFile, kDirectory };
   struct Node {
-    std::string name;
+    std::string_view name;  // stored in names_
     NodeId parent = kRoot;
     NodeKind kind = NodeKind::kFile;
     bool live = true;
-    std::vector<NodeId> children;  // directories: in insertion order (sorted when listed)
-    std::vector<Extent> extents;   // files
-    uint64_t size = 0;             // files: sum of extent lengths
+    uint32_t extent_count = 0;
+    Extent first_extent{};             // a file of one extent (the common case) keeps it here,
+    std::vector<Extent> more_extents;  // one of several extents keeps them all here
+    std::vector<NodeId> children;      // directories: in insertion order (sorted when listed)
+    uint64_t size = 0;                 // files: sum of extent lengths
+
+    std::span<const Extent> extents() const {
+      if (extent_count <= 1) return std::span<const Extent>(&first_extent, extent_count);
+      return more_extents;
+    }
+    // Appends, merging with the last extent when contiguous. REQUIRES: e.length > 0.
+    void AppendExtent(const Extent& e);
   };
   class Index;
+  class NameArena;
   class Parser;
   class Writer;
 
@@ -116,12 +130,14 @@ class Manifest {
   Result<NodeId> Child(NodeId dir, std::string_view name, NodeKind kind);
   // Walks `path` from `start`, creating directories; the last component gets `last_kind`.
   Result<NodeId> Walk(NodeId start, std::string_view path, NodeKind last_kind);
-  NodeId NewNode(std::string_view name, NodeId parent, NodeKind kind);
-  static Node MakeNode(std::string_view name, NodeId parent, NodeKind kind);
+  // Adds a node; `hash` is what Index::Find computed for (parent, name).
+  NodeId NewNode(std::string_view name, NodeId parent, NodeKind kind, uint32_t hash);
+  Node MakeNode(std::string_view name, NodeId parent, NodeKind kind);
 
   std::vector<Node> nodes_;
   std::vector<NodeId> free_nodes_;
   std::vector<Locator> blocks_;
+  std::unique_ptr<NameArena> names_;
   // Lookup tables; rebuilt on copy.
   std::unique_ptr<Index> index_;
   size_t file_count_ = 0;

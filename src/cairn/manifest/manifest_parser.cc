@@ -50,9 +50,16 @@ size_t Utf8SequenceLength(const unsigned char* p, size_t avail) {
 // Parses a decimal number (leading zeros allowed, as Arvados readers accept them).
 bool ParseDecimal(std::string_view digits, uint64_t* out) {
   if (digits.empty()) return false;
-  const char* end = digits.data() + digits.size();
-  auto [ptr, ec] = std::from_chars(digits.data(), end, *out);
-  return ec == std::errc() && ptr == end;
+  uint64_t value = 0;
+  for (char c : digits) {
+    unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
+    if (digit > 9 || __builtin_mul_overflow(value, 10, &value) ||
+        __builtin_add_overflow(value, digit, &value)) {
+      return false;
+    }
+  }
+  *out = value;
+  return true;
 }
 
 }  // namespace
@@ -90,11 +97,9 @@ class Manifest::Parser {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(text_.data());
     size_t i = pos;
     while (i < end) {
+      i += FindSpaceControlOrNonAscii(text_.data() + i, end - i);
+      if (i == end) break;
       unsigned char c = p[i];
-      if (c > 0x20 && c < 0x80) {
-        ++i;
-        continue;
-      }
       if (c == ' ') break;
       if (c < 0x20) {
         char hex[8];
@@ -268,13 +273,7 @@ class Manifest::Parser {
       uint64_t offset = pos - stream_starts_[b];
       uint64_t take = std::min(len, block_end - pos);
       uint32_t block = stream_blocks_[b];
-      node.size += take;
-      if (!node.extents.empty() && node.extents.back().block == block &&
-          node.extents.back().offset + node.extents.back().length == offset) {
-        node.extents.back().length += take;
-      } else {
-        node.extents.push_back(Extent{block, offset, take});
-      }
+      node.AppendExtent(Extent{block, offset, take});
       pos += take;
       len -= take;
     }

@@ -12,11 +12,46 @@
 namespace cairn::manifest {
 namespace {
 
-void AppendNumber(uint64_t n, std::string* out) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
-  out->append(buf, end);
-}
+// An append-only text buffer that writes straight into its storage (std::string's append checks
+// and copies cost more than the formatting itself for the millions of short pieces written).
+class TextBuffer {
+ public:
+  void Append(std::string_view piece) {
+    std::memcpy(Extend(piece.size()), piece.data(), piece.size());
+  }
+  void Append(char c) { *Extend(1) = c; }
+  void AppendNumber(uint64_t n) {
+    constexpr size_t kMaxDigits = 20;
+    char* at = Extend(kMaxDigits);
+    char* end = std::to_chars(at, at + kMaxDigits, n).ptr;
+    size_ -= kMaxDigits - static_cast<size_t>(end - at);
+  }
+  void AppendLocator(const Locator& locator) {
+    scratch_.clear();
+    locator.AppendTo(&scratch_);
+    Append(scratch_);
+  }
+  std::string_view view() const { return std::string_view(text_.data(), size_); }
+  size_t size() const { return size_; }
+  void Clear() { size_ = 0; }
+  std::string Take() {
+    text_.resize(size_);
+    size_ = 0;
+    return std::move(text_);
+  }
+
+ private:
+  char* Extend(size_t n) {
+    if (size_ + n > text_.size()) text_.resize(std::max(text_.size() * 2, size_ + n + 4096));
+    char* at = text_.data() + size_;
+    size_ += n;
+    return at;
+  }
+
+  std::string text_;  // text_[0, size_) is written; the rest is room to grow
+  size_t size_ = 0;
+  std::string scratch_;
+};
 
 // The first 8 bytes of a name as a big-endian number: comparing these orders most names without
 // touching their strings (names sort bytewise, as unsigned chars).
@@ -32,12 +67,14 @@ uint64_t SortPrefix(std::string_view name) {
 
 class Manifest::Writer {
  public:
-  explicit Writer(const Manifest& m)
-      : m_(m), stamp_(m.blocks_.size(), 0), stream_pos_(m.blocks_.size(), 0) {}
+  // With a sink, the text goes to it in pieces; without one, Run() returns it whole.
+  Writer(const Manifest& m, const std::function<void(std::string_view)>* sink)
+      : m_(m), sink_(sink), stamp_(m.blocks_.size(), 0), stream_pos_(m.blocks_.size(), 0) {}
 
   std::string Run() {
     WriteDirectory(kRoot, ".");
-    return std::move(out_);
+    if (sink_ != nullptr && out_.size() > 0) (*sink_)(out_.view());
+    return sink_ != nullptr ? std::string() : out_.Take();
   }
 
  private:
@@ -68,10 +105,11 @@ class Manifest::Writer {
     std::vector<NodeId> files, dirs;
     SortedChildren(dir, &files, &dirs);
     if (files.empty() && dirs.empty() && dir != kRoot) {
-      out_ += stream_name;
-      out_ += " ";
-      out_ += kEmptyBlockLocator;
-      out_ += " 0:0:\\056\n";
+      out_.Append(stream_name);
+      out_.Append(' ');
+      out_.Append(kEmptyBlockLocator);
+      out_.Append(" 0:0:\\056\n");
+      MaybeFlush();
       return;
     }
     if (!files.empty()) WriteStream(stream_name, files);
@@ -90,7 +128,7 @@ class Manifest::Writer {
     blocks_.clear();
     uint64_t offset = 0;
     for (NodeId f : files) {
-      for (const Extent& e : m_.nodes_[f].extents) {
+      for (const Extent& e : m_.nodes_[f].extents()) {
         if (stamp_[e.block] == generation_) continue;
         stamp_[e.block] = generation_;
         stream_pos_[e.block] = offset;
@@ -98,10 +136,10 @@ class Manifest::Writer {
         blocks_.push_back(e.block);
       }
     }
-    out_ += stream_name;
+    out_.Append(stream_name);
     if (blocks_.empty()) {
-      out_ += ' ';
-      out_ += kEmptyBlockLocator;
+      out_.Append(' ');
+      out_.Append(kEmptyBlockLocator);
     } else {
       WriteBlocks();
     }
@@ -109,14 +147,14 @@ class Manifest::Writer {
       const Node& node = m_.nodes_[f];
       escaped_.clear();
       AppendEscaped(node.name, &escaped_);
-      if (node.extents.empty()) {
-        out_ += " 0:0:";
-        out_ += escaped_;
+      if (node.extent_count == 0) {
+        out_.Append(" 0:0:");
+        out_.Append(escaped_);
         continue;
       }
       uint64_t span_start = 0, span_end = 0;
       bool open = false;
-      for (const Extent& e : node.extents) {
+      for (const Extent& e : node.extents()) {
         uint64_t at = stream_pos_[e.block] + e.offset;
         if (open && at == span_end) {
           span_end += e.length;
@@ -129,16 +167,25 @@ class Manifest::Writer {
       }
       WriteSegment(span_start, span_end);
     }
-    out_ += '\n';
+    out_.Append('\n');
+    MaybeFlush();
+  }
+
+  void MaybeFlush() {
+    constexpr size_t kFlushBytes = size_t{1} << 20;
+    if (sink_ != nullptr && out_.size() >= kFlushBytes) {
+      (*sink_)(out_.view());
+      out_.Clear();
+    }
   }
 
   void WriteSegment(uint64_t start, uint64_t end) {
-    out_ += ' ';
-    AppendNumber(start, &out_);
-    out_ += ':';
-    AppendNumber(end - start, &out_);
-    out_ += ':';
-    out_ += escaped_;
+    out_.Append(' ');
+    out_.AppendNumber(start);
+    out_.Append(':');
+    out_.AppendNumber(end - start);
+    out_.Append(':');
+    out_.Append(escaped_);
   }
 
   // Writes the stream's locators, merging runs of contiguous chunks of one external object back
@@ -147,9 +194,9 @@ class Manifest::Writer {
     size_t i = 0;
     while (i < blocks_.size()) {
       const Locator& first = m_.blocks_[blocks_[i]];
-      out_ += ' ';
+      out_.Append(' ');
       if (!first.IsExternal()) {
-        first.AppendTo(&out_);
+        out_.AppendLocator(first);
         ++i;
         continue;
       }
@@ -160,13 +207,14 @@ class Manifest::Writer {
         if (!next) break;
         merged = std::move(*next);
       }
-      (j == i + 1 ? first : merged).AppendTo(&out_);
+      out_.AppendLocator(j == i + 1 ? first : merged);
       i = j;
     }
   }
 
   const Manifest& m_;
-  std::string out_;
+  const std::function<void(std::string_view)>* sink_;
+  TextBuffer out_;
   std::string escaped_;
   std::vector<uint32_t> blocks_;
   std::vector<uint32_t> stamp_;
@@ -174,6 +222,10 @@ class Manifest::Writer {
   uint32_t generation_ = 0;
 };
 
-std::string Manifest::ToText() const { return Writer(*this).Run(); }
+std::string Manifest::ToText() const { return Writer(*this, nullptr).Run(); }
+
+void Manifest::WriteText(const std::function<void(std::string_view)>& sink) const {
+  Writer(*this, &sink).Run();
+}
 
 }  // namespace cairn::manifest
