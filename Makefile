@@ -8,8 +8,8 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: all deps build debug asan run demo test test-release test-asan fuzz format format-check \
-        lint bench clean help
+.PHONY: all deps build debug asan run demo test test-release test-asan test-tsan fuzz format \
+        format-check lint bench clean help
 
 all: build
 
@@ -31,6 +31,10 @@ $(BUILD)/asan/build.ninja:
 	CXX=clang++ cmake -S . -B $(BUILD)/asan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug \
 	  -DCAIRN_SANITIZE=ON -DCAIRN_FUZZ=ON -DCAIRN_BENCHMARKS=OFF
 
+$(BUILD)/tsan/build.ninja:
+	CXX=clang++ cmake -S . -B $(BUILD)/tsan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug \
+	  -DCAIRN_TSAN=ON -DCAIRN_BENCHMARKS=OFF
+
 $(BUILD)/debug/build.ninja:
 	cmake -S . -B $(BUILD)/debug $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug
 
@@ -47,7 +51,7 @@ asan: deps $(BUILD)/asan/build.ninja
 run: build
 	@scripts/demo.sh $(BUILD)/release/cairn
 
-test: deps format-check lint test-release test-asan fuzz
+test: deps format-check lint test-release test-asan test-tsan fuzz
 	@echo "make test: all checks passed"
 
 test-release: build
@@ -58,6 +62,14 @@ test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(BUILD)/asan --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 scripts/cli-test.sh $(BUILD)/asan/cairn
+
+# ThreadSanitizer on the modules that run threads (today: common's pools and queues).
+TSAN_TESTS := common_test
+test-tsan: deps $(BUILD)/tsan/build.ninja
+	cmake --build $(BUILD)/tsan -j $(JOBS) --target $(TSAN_TESTS)
+	for t in $(TSAN_TESTS); do \
+	  TSAN_OPTIONS=halt_on_error=1 $$(find $(BUILD)/tsan -name $$t -type f -perm -u+x) || exit 1; \
+	done
 
 fuzz: asan
 	@scripts/run-fuzzers.sh $(BUILD)/asan $(FUZZ_SECONDS)

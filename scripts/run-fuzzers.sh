@@ -32,6 +32,6 @@ for t in "${targets[@]}"; do
     echo "run-fuzzers: $name FAILED" >&2
     exit 1
   fi
-  grep -E 'stat::number_of_executed_runs' "$work/$name.log" || true
+  grep -E 'stat::number_of_executed_units' "$work/$name.log" || true
 done
 echo "run-fuzzers: ${#targets[@]} targets ok"

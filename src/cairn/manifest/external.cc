@@ -175,7 +175,8 @@ void AddCheckedHint(Locator* locator, std::string_view hint) {
 Locator Rebuild(const Locator& model, std::string_view b64, uint64_t offset, uint64_t size) {
   Locator out(DeriveExternalHash(size, b64, offset), size);
   for (const std::string& h : model.hints()) {
-    if (h[0] == 'A') continue;
+    // Signatures (+A, +R) sign the old hash: they cannot carry over to a new one.
+    if (h[0] == 'A' || h[0] == 'R') continue;
     if (h[0] == 'C') {
       AddCheckedHint(&out, "C" + ToDecimal(offset));
     } else {
@@ -325,7 +326,9 @@ std::optional<Locator> MergeExternal(const Locator& a, const Locator& b) {
   // CheckExternal ensured a's offset + size fits.
   if (pb->offset != pa->offset + a.size()) return std::nullopt;
   if (b.size() > std::numeric_limits<uint64_t>::max() - a.size()) return std::nullopt;
-  auto other = [](const std::string& h) { return h[0] != 'A' && h[0] != 'B' && h[0] != 'C'; };
+  auto other = [](const std::string& h) {
+    return h[0] != 'A' && h[0] != 'R' && h[0] != 'B' && h[0] != 'C';
+  };
   std::vector<std::string_view> others_a;
   std::vector<std::string_view> others_b;
   for (const std::string& h : a.hints()) {

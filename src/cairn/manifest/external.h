@@ -67,6 +67,11 @@ struct ExternalRange {
   friend bool operator==(const ExternalRange&, const ExternalRange&) = default;
 };
 
+// The largest external object range a manifest may name: 5 TiB, the object size limit of S3 and
+// of Swift's static large objects with default settings. It bounds the chunks one oversized
+// locator expands to (81,920).
+inline constexpr uint64_t kMaxExternalSize = uint64_t{5} << 40;
+
 // md5 of the ASCII text "<size>+B<b64url>+C<offset>".
 BlockHash DeriveExternalHash(uint64_t size, std::string_view b64url, uint64_t offset);
 
@@ -81,16 +86,16 @@ Result<ExternalRange> DecodeExternal(const Locator& locator);
 
 // Splits an oversized external locator into chunks of at most `chunk_size` bytes, in order: each
 // has its derived hash, the same +B, its own +C offset, and the other hints of `oversized` in the
-// same places — except +A, which signs the old hash and so cannot carry over.
+// same places — except +A and +R, which sign the old hash and so cannot carry over.
 // Returns {oversized} unchanged when its size is at most chunk_size (size 0 included), when
 // chunk_size is 0, and when it is not a valid external locator (wrong hash included: splitting
 // must not turn an altered locator into chunks with valid derived hashes).
 std::vector<Locator> SplitExternal(const Locator& oversized, uint64_t chunk_size = kMaxBlockSize);
 
 // Joins two external locators when `b` continues `a`: both valid (DecodeExternal succeeds), the
-// same +B text, b's offset == a's offset + a's size, and the same hints other than +A, +B and +C
-// in the same order. The result has a's offset, the summed size, its derived hash, a's hints in
-// a's order, and no +A. nullopt otherwise (also when the summed size would overflow).
+// same +B text, b's offset == a's offset + a's size, and the same hints other than +A, +R, +B and
+// +C in the same order. The result has a's offset, the summed size, its derived hash, a's hints
+// in a's order, and no +A or +R. nullopt otherwise (also when the summed size would overflow).
 std::optional<Locator> MergeExternal(const Locator& a, const Locator& b);
 
 }  // namespace cairn::manifest

@@ -47,6 +47,22 @@ size_t Utf8SequenceLength(const unsigned char* p, size_t avail) {
   return len;
 }
 
+// Offset of the first byte of `s` that does not start a valid UTF-8 sequence, or s.size().
+size_t FindInvalidUtf8(std::string_view s) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0;
+  while (i < s.size()) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = Utf8SequenceLength(p + i, s.size() - i);
+    if (len == 0) return i;
+    i += len;
+  }
+  return s.size();
+}
+
 // Parses a decimal number (leading zeros allowed, as Arvados readers accept them).
 bool ParseDecimal(std::string_view digits, uint64_t* out) {
   if (digits.empty()) return false;
@@ -119,6 +135,17 @@ class Manifest::Parser {
     return Status();
   }
 
+  // Escapes decode to single bytes (\303\251 is "é"); names must still be valid UTF-8, so an
+  // escape of a lone byte >= 0x80 is an error. The raw text was checked by ScanToken already.
+  Status CheckDecodedUtf8(size_t pos, std::string_view escaped, std::string_view what) const {
+    if (name_.size() == escaped.size()) return Status();  // no escapes
+    size_t bad = FindInvalidUtf8(name_);
+    if (bad == name_.size()) return Status();
+    return ErrorAt(pos, std::string(what) + " " + Quote(escaped) +
+                            " decodes to invalid UTF-8 (an escape of a byte >= \\200 must be "
+                            "part of a UTF-8 sequence)");
+  }
+
   Status ParseStream(size_t begin, size_t end) {
     if (begin == end) return ErrorAt(begin, "empty line (a stream needs a name, blocks and files)");
     size_t pos = begin;
@@ -163,6 +190,7 @@ class Manifest::Parser {
                      "invalid escape in stream name (expected \\ and 3 octal digits "
                      "with a value up to \\377)");
     }
+    CAIRN_RETURN_IF_ERROR(CheckDecodedUtf8(pos, token, "stream name"));
     if (name_.empty() || name_[0] != '.' || (name_.size() > 1 && name_[1] != '/')) {
       return ErrorAt(pos, "stream name " + Quote(token) + " must be \".\" or start with \"./\"");
     }
@@ -186,6 +214,11 @@ class Manifest::Parser {
     Locator& locator = *parsed;
     if (locator.IsExternal()) {
       if (Status s = DecodeExternal(locator).status(); !s.ok()) return ErrorAt(pos, s.message());
+      if (locator.size() > kMaxExternalSize) {
+        return ErrorAt(pos, "external locator " + Quote(token) + " names " +
+                                std::to_string(locator.size()) +
+                                " bytes, more than the 5 TiB limit of an object");
+      }
       if (locator.size() > kMaxBlockSize) {
         for (const Locator& chunk : SplitExternal(locator)) AppendBlock(m_->AddBlock(chunk));
         return Status();
@@ -231,6 +264,7 @@ class Manifest::Parser {
                      "digits with a value up to \\377)");
     }
     if (name_.empty()) return ErrorAt(name_pos, "file segment " + Quote(token) + " has no name");
+    CAIRN_RETURN_IF_ERROR(CheckDecodedUtf8(name_pos, escaped, "file name"));
     uint64_t stream_len = stream_starts_.back();
     if (seg_pos > stream_len || seg_len > stream_len - seg_pos) {
       return ErrorAt(pos, "file segment " + Quote(token) + " ends at byte " +

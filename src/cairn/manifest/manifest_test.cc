@@ -15,8 +15,6 @@ namespace {
 using ::cairn::testing::StatusIs;
 using ::testing::HasSubstr;
 
-constexpr char kEmpty[] = "d41d8cd98f00b204e9800998ecf8427e+0";
-
 std::string Normalize(std::string_view text) {
   Result<Manifest> m = Manifest::Parse(text);
   EXPECT_TRUE(m.ok()) << m.status() << "\n" << text;
@@ -140,6 +138,9 @@ TEST(ManifestNormalizeTest, Escapes) {
   ASSERT_TRUE(m.Find("\\056 Test").has_value());
   EXPECT_TRUE(m.IsDirectory(*m.Find("\\056 Test")));
   EXPECT_EQ(Normalize(m.ToText()), m.ToText());
+  // Escaped UTF-8 bytes are the character; it is written unescaped.
+  EXPECT_EQ(Normalize(". acbd18db4cc2f85cedef654fccc4a4d8+3 0:3:caf\\303\\251\n"),
+            ". acbd18db4cc2f85cedef654fccc4a4d8+3 0:3:caf\xc3\xa9\n");
   // An escaped slash is a real separator; an escaped dot stream name is ".".
   EXPECT_EQ(Normalize("\\056\\057Data acbd18db4cc2f85cedef654fccc4a4d8+3 0:3:foo\\057bar\n"),
             "./Data/foo acbd18db4cc2f85cedef654fccc4a4d8+3 0:3:bar\n");
@@ -238,6 +239,9 @@ TEST(ManifestValidateTest, RejectsInvalidFormsWithPosition) {
       {". acbd18db4cc2f85cedef654fccc4a4d8+3 0:3:overlong\xc0\xaf\n", "invalid UTF-8"},
       {". acbd18db4cc2f85cedef654fccc4a4d8+3 0:3:surrogate\xed\xa0\x80\n", "invalid UTF-8"},
       {"\n", "line 1, column 1: empty line"},
+      // Escapes decode to bytes, and names must be UTF-8 (found by the fuzzer).
+      {"./a d41d8cd98f00b204e9800998ecf8427e+0 0:0:\\256\n", "decodes to invalid UTF-8"},
+      {"./\\377 d41d8cd98f00b204e9800998ecf8427e+0 0:0:x\n", "stream name"},
   };
   for (const InvalidCase& c : cases) {
     EXPECT_THAT(Validate(c.text), StatusIs(StatusCode::kInvalidArgument, HasSubstr(c.message)))
@@ -333,6 +337,13 @@ TEST(ManifestExternalTest, MixedLocalAndExternalBlocks) {
   std::string normalized = Normalize(text);
   EXPECT_EQ(normalized, text);
   EXPECT_EQ(Normalize(normalized), normalized);
+}
+
+TEST(ManifestExternalTest, ObjectsOver5TiBAreRejected) {
+  ExternalObject object{ObjectStoreKind::kS3, "bucket", "k", "v", ""};
+  std::string locator = MakeExternalLocator(object, 0, kMaxExternalSize + 1).ToString();
+  EXPECT_THAT(Validate(". " + locator + " 0:10:f\n"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("5 TiB")));
 }
 
 TEST(ManifestExternalTest, TamperedExternalHashIsRejected) {

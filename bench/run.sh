@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make bench`: Cairn's format kernels against the strongest peer, side by side in one run.
+#   1. Google Benchmark: MD5 of a 64 MiB block, and parse / normalize / PDH of a manifest of
+#      1,000,000 files, each in MB/s next to MD5 of the same bytes in the same binary.
+#   2. Whole commands on a ~100 MB manifest file: `cairn manifest pdh|normalize|validate` against
+#      `openssl md5` of the same file (median of interleaved runs), and MD5 of a 64 MiB block.
+# Usage: bench/run.sh BUILD_DIR   (the Release build; results also go to BUILD_DIR/bench/)
+set -euo pipefail
+build=$(realpath "${1:?usage: bench/run.sh BUILD_DIR}")
+cd "$(dirname "$0")/.."
+out=$build/bench
+mkdir -p "$out"
+cairn=$build/cairn
+runs=${BENCH_RUNS:-5}
+
+echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(openssl version)"
+manifest=$out/manifest-1m.txt
+[[ -s $manifest ]] || python3 bench/make_manifest.py 1000000 >"$manifest"
+block=$out/block-64m.bin
+[[ -s $block ]] || head -c 67108864 /dev/urandom >"$block"
+
+echo "== kernels (Google Benchmark, median of 3) beside openssl md5 on the same number of bytes"
+python3 bench/kernels.py "$build" "$manifest" "$block" --runs "$runs" | tee "$out/kernels.md"
+echo
+echo "== whole commands against openssl md5 on the same bytes"
+bytes=$(stat -c %s "$manifest")
+python3 bench/compare.py --runs "$runs" --bytes "$bytes" \
+  --title "manifest of 1,000,000 files" --baseline "openssl md5 $manifest" \
+  "cairn manifest pdh=$cairn manifest pdh $manifest" \
+  "cairn manifest validate=$cairn manifest validate -q $manifest" \
+  "cairn manifest normalize=$cairn manifest normalize $manifest" | tee "$out/manifest.md"
+shuffled=$out/manifest-1m-shuffled-signed.txt
+[[ -s $shuffled ]] || python3 bench/make_manifest.py 1000000 --signed --shuffle >"$shuffled"
+bytes=$(stat -c %s "$shuffled")
+python3 bench/compare.py --runs "$runs" --bytes "$bytes" \
+  --title "same files, signed locators, files in random order" \
+  --baseline "openssl md5 $shuffled" \
+  "cairn manifest pdh=$cairn manifest pdh $shuffled" \
+  "cairn manifest normalize=$cairn manifest normalize $shuffled" | tee "$out/manifest-shuffled.md"
+echo
+echo "Record these in docs/benchmarks.md with the command: make bench"
