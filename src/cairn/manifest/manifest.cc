@@ -1,6 +1,8 @@
 #include "cairn/manifest/manifest.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <string>
 
 #include "cairn/manifest/manifest_internal.h"
@@ -54,11 +56,9 @@ Manifest::Manifest(const Manifest& other)
       free_nodes_(other.free_nodes_),
       blocks_(other.blocks_),
       names_(std::make_unique<NameArena>()),
-      index_(std::make_unique<Index>()),
+      index_(std::make_unique<Index>(*other.index_)),
       file_count_(other.file_count_) {
   for (Node& node : nodes_) node.name = names_->Store(node.name);
-  index_->Rebuild(nodes_);
-  index_->block_ids = other.index_->block_ids;
 }
 
 Manifest& Manifest::operator=(const Manifest& other) {
@@ -97,8 +97,8 @@ std::optional<Manifest::NodeId> Manifest::Find(std::string_view path) const {
     std::string_view name = path.substr(0, slash);
     path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
     if (!IsDirectory(node)) return std::nullopt;
-    uint32_t child = index_->Find(nodes_, node, name).id;
-    if (child == Index::kEmpty) return std::nullopt;
+    uint32_t child = FindChild(node, name, NameHash(name));
+    if (child == kNoNode) return std::nullopt;
     node = child;
   }
   return node;
@@ -121,6 +121,79 @@ uint32_t Manifest::AddBlock(const Locator& locator) {
   return it->second;
 }
 
+// 8 bytes at a time (names in large collections are 50-100 bytes long), then a full avalanche
+// (murmur3's fmix64), so that the low bits used for the slot are well mixed.
+uint32_t Manifest::NameHash(std::string_view name) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t{name.size()} << 32);
+  const char* p = name.data();
+  size_t n = name.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (std::rotl(h, 23) ^ w) * 0xff51afd7ed558ccdull;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (std::rotl(h, 23) ^ w) * 0xff51afd7ed558ccdull;
+  }
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return static_cast<uint32_t>(h);
+}
+
+uint32_t Manifest::FindChild(NodeId dir, std::string_view name, uint32_t hash) const {
+  const std::vector<ChildSlot>& slots = nodes_[dir].child_slots;
+  if (slots.empty()) return kNoNode;
+  size_t mask = slots.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const ChildSlot& slot = slots[i];
+    if (slot.id == kNoNode) return kNoNode;
+    if (slot.hash == hash && slot.id != kDeletedSlot && nodes_[slot.id].name == name) {
+      return slot.id;
+    }
+  }
+}
+
+void Manifest::InsertChild(NodeId dir, NodeId child, uint32_t hash) {
+  Node& d = nodes_[dir];
+  if ((d.child_slots_used + 1) * 2 > d.child_slots.size()) {
+    // Grow (or just drop deleted slots) using the stored hashes: names are not touched.
+    size_t size = 8;
+    while (size < (d.children.size() + 1) * 4) size <<= 1;
+    std::vector<ChildSlot> old = std::move(d.child_slots);
+    d.child_slots.assign(size, ChildSlot{kNoNode, 0});
+    d.child_slots_used = 0;
+    for (const ChildSlot& slot : old) {
+      if (slot.id == kNoNode || slot.id == kDeletedSlot) continue;
+      size_t i = slot.hash & (size - 1);
+      while (d.child_slots[i].id != kNoNode) i = (i + 1) & (size - 1);
+      d.child_slots[i] = slot;
+      ++d.child_slots_used;
+    }
+  }
+  size_t mask = d.child_slots.size() - 1;
+  size_t i = hash & mask;
+  while (d.child_slots[i].id != kNoNode && d.child_slots[i].id != kDeletedSlot) i = (i + 1) & mask;
+  if (d.child_slots[i].id == kNoNode) ++d.child_slots_used;
+  d.child_slots[i] = ChildSlot{child, hash};
+}
+
+void Manifest::EraseChild(NodeId dir, NodeId child) {
+  std::vector<ChildSlot>& slots = nodes_[dir].child_slots;
+  if (slots.empty()) return;
+  uint32_t hash = NameHash(nodes_[child].name);
+  size_t mask = slots.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    if (slots[i].id == kNoNode) return;
+    if (slots[i].id == child) {
+      slots[i].id = kDeletedSlot;
+      return;
+    }
+  }
+}
+
 Manifest::NodeId Manifest::NewNode(std::string_view name, NodeId parent, NodeKind kind,
                                    uint32_t hash) {
   NodeId id;
@@ -133,15 +206,15 @@ Manifest::NodeId Manifest::NewNode(std::string_view name, NodeId parent, NodeKin
     nodes_.push_back(MakeNode(name, parent, kind));
   }
   nodes_[parent].children.push_back(id);
-  index_->Insert(id, hash);
+  InsertChild(parent, id, hash);
   if (kind == NodeKind::kFile) ++file_count_;
   return id;
 }
 
 Result<Manifest::NodeId> Manifest::Child(NodeId dir, std::string_view name, NodeKind kind) {
-  Index::Probe probe = index_->Find(nodes_, dir, name);
-  if (probe.id == Index::kEmpty) return NewNode(name, dir, kind, probe.hash);
-  NodeId found = probe.id;
+  uint32_t hash = NameHash(name);
+  NodeId found = FindChild(dir, name, hash);
+  if (found == kNoNode) return NewNode(name, dir, kind, hash);
   if (nodes_[found].kind != kind) {
     return InvalidArgumentError("\"" + Path(found) +
                                 "\" is used both as a file and as a directory");
@@ -206,7 +279,7 @@ Status Manifest::Remove(std::string_view path) {
     NodeId n = stack.back();
     stack.pop_back();
     for (NodeId c : nodes_[n].children) stack.push_back(c);
-    index_->Erase(nodes_, n);
+    EraseChild(nodes_[n].parent, n);
     if (nodes_[n].kind == NodeKind::kFile) --file_count_;
     nodes_[n] = Node();
     nodes_[n].live = false;

@@ -328,6 +328,7 @@ class Manifest::Parser {
 
 Result<Manifest> Manifest::Parse(std::string_view text) {
   Manifest manifest;
+
   Parser parser(text, &manifest);
   CAIRN_RETURN_IF_ERROR(parser.Run());
   return manifest;
