@@ -13,38 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include "cairn/testing/watchdog.h"
+
 namespace cairn {
 namespace {
 
 using std::chrono::milliseconds;
 
-// Aborts the test binary if a test outlives `limit`, so a deadlock fails fast instead of hanging.
-class Watchdog {
- public:
-  explicit Watchdog(std::chrono::seconds limit)
-      : thread_([this, limit] {
-          std::unique_lock lock(mu_);
-          if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
-            std::fprintf(stderr, "watchdog: test still running after %llds (deadlock?)\n",
-                         static_cast<long long>(limit.count()));
-            std::abort();
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+using ::cairn::testing::Watchdog;
 
 // Long enough for a thread that should block to have run into the wait on a loaded machine;
 // the checks that use it can only pass falsely, never fail spuriously.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "cairn/common/base64.h"
+#include "cairn/common/text.h"
 
 namespace cairn::manifest {
 namespace {
@@ -28,29 +29,6 @@ enum class Component { kKey, kQueryValue };
 
 bool KeepsRaw(unsigned char c, Component component) {
   return IsUnreserved(c) || (component == Component::kKey && c == '/');
-}
-
-// Messages quote user text: printable ASCII as is, other bytes as \xNN, cut when long.
-std::string Quote(std::string_view text) {
-  constexpr size_t kMaxQuoted = 96;
-  std::string out = "\"";
-  size_t shown = std::min(text.size(), kMaxQuoted);
-  for (size_t i = 0; i < shown; ++i) {
-    auto u = static_cast<unsigned char>(text[i]);
-    if (u == '"' || u == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(u));
-    } else if (u >= 0x20 && u < 0x7f) {
-      out.push_back(static_cast<char>(u));
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out.append(buf);
-    }
-  }
-  out.push_back('"');
-  if (shown < text.size()) out.append("... (" + std::to_string(text.size()) + " bytes)");
-  return out;
 }
 
 void AppendPercentEncoded(std::string_view s, Component component, std::string* out) {
@@ -79,8 +57,8 @@ int UpperHexValue(char c) {
 Result<std::string> PercentDecode(std::string_view s, Component component, std::string_view url,
                                   std::string_view what) {
   auto error = [&](const std::string& why) {
-    return InvalidArgumentError("external URL " + Quote(url) + ": " + std::string(what) + " " +
-                                why);
+    return InvalidArgumentError("external URL " + QuoteForMessage(url) + ": " + std::string(what) +
+                                " " + why);
   };
   std::string out;
   out.reserve(s.size());
@@ -93,12 +71,12 @@ Result<std::string> PercentDecode(std::string_view s, Component component, std::
       int hi = UpperHexValue(s[i + 1]);
       int lo = UpperHexValue(s[i + 2]);
       if (hi < 0 || lo < 0) {
-        return error("has escape " + Quote(s.substr(i, 3)) + " at offset " + std::to_string(i) +
-                     " that is not % and two uppercase hex digits");
+        return error("has escape " + QuoteForMessage(s.substr(i, 3)) + " at offset " +
+                     std::to_string(i) + " that is not % and two uppercase hex digits");
       }
       auto byte = static_cast<unsigned char>(hi * 16 + lo);
       if (KeepsRaw(byte, component)) {
-        return error("has needless escape " + Quote(s.substr(i, 3)) + " at offset " +
+        return error("has needless escape " + QuoteForMessage(s.substr(i, 3)) + " at offset " +
                      std::to_string(i) + " (write the character itself)");
       }
       out.push_back(static_cast<char>(byte));
@@ -132,7 +110,7 @@ struct ExternalParts {
 
 Result<ExternalParts> CheckExternal(const Locator& locator) {
   auto error = [&](std::string_view why) {
-    return InvalidArgumentError("external locator " + Quote(locator.ToString()) + ": " +
+    return InvalidArgumentError("external locator " + QuoteForMessage(locator.ToString()) + ": " +
                                 std::string(why));
   };
   const std::string* b = nullptr;
@@ -193,13 +171,13 @@ Locator Rebuild(const Locator& model, std::string_view b64, uint64_t offset, uin
 Status ExternalObject::Validate() const {
   if (bucket.empty()) return InvalidArgumentError("external object: empty bucket");
   if (bucket.find_first_of("/?") != std::string::npos) {
-    return InvalidArgumentError("external object: bucket " + Quote(bucket) +
+    return InvalidArgumentError("external object: bucket " + QuoteForMessage(bucket) +
                                 " contains '/' or '?'");
   }
   if (key.empty()) return InvalidArgumentError("external object: empty key");
   if (version_id.empty() == etag.empty()) {
     return InvalidArgumentError(
-        "external object " + Quote(bucket + "/" + key) +
+        "external object " + QuoteForMessage(bucket + "/" + key) +
         ": give exactly one of version_id and etag (an external object must be pinned)");
   }
   return Status();
@@ -225,7 +203,7 @@ std::string ExternalObject::ToUrl() const {
 
 Result<ExternalObject> ExternalObject::ParseUrl(std::string_view url) {
   auto error = [&](std::string_view why) {
-    return InvalidArgumentError("external URL " + Quote(url) + ": " + std::string(why));
+    return InvalidArgumentError("external URL " + QuoteForMessage(url) + ": " + std::string(why));
   };
   ExternalObject object;
   std::string_view rest = url;
@@ -242,7 +220,7 @@ Result<ExternalObject> ExternalObject::ParseUrl(std::string_view url) {
   size_t slash = rest.find('/');
   std::string_view bucket = rest.substr(0, slash);
   if (size_t q = bucket.find('?'); q != std::string_view::npos) {
-    return error("bucket " + Quote(bucket.substr(0, q)) + " is not followed by /<key>");
+    return error("bucket " + QuoteForMessage(bucket.substr(0, q)) + " is not followed by /<key>");
   }
   if (bucket.empty()) return error("empty bucket");
   if (slash == std::string_view::npos) return error("missing /<key> after the bucket");

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "cairn/common/base64.h"
+#include "cairn/common/text.h"
 #include "cairn/manifest/external.h"
 
 namespace cairn::manifest {
@@ -49,31 +50,6 @@ inline bool AllAre(std::string_view s, uint8_t cls) {
   uint8_t all = 0xff;
   for (char c : s) all &= kClass[static_cast<unsigned char>(c)];
   return (all & cls) != 0;
-}
-
-// Error messages quote user text: printable ASCII as is, other bytes as \xNN, cut when long
-// (a +B hint can be kilobytes) so that a message stays one readable line.
-constexpr size_t kMaxQuoted = 96;
-
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  size_t shown = std::min(text.size(), kMaxQuoted);
-  for (size_t i = 0; i < shown; ++i) {
-    auto u = static_cast<unsigned char>(text[i]);
-    if (u == '"' || u == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(u));
-    } else if (u >= 0x20 && u < 0x7f) {
-      out.push_back(static_cast<char>(u));
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out.append(buf);
-    }
-  }
-  out.push_back('"');
-  if (shown < text.size()) out.append("... (" + std::to_string(text.size()) + " bytes)");
-  return out;
 }
 
 std::string DescribeChar(char c) {
@@ -204,14 +180,14 @@ std::string HintProblem(std::string_view hint) {
 }
 
 Status LocatorError(std::string_view text, std::string_view why) {
-  return InvalidArgumentError("locator " + Quote(text) + ": " + std::string(why));
+  return InvalidArgumentError("locator " + QuoteForMessage(text) + ": " + std::string(why));
 }
 
 // "hint 3 \"Zfoo*\"" or "hint 3" when empty. Hints are numbered from the size, which is hint 1
 // in the Arvados grammar (size-hint).
 std::string NameHint(size_t number, std::string_view hint) {
   std::string out = "hint " + std::to_string(number);
-  if (!hint.empty()) out += " " + Quote(hint);
+  if (!hint.empty()) out += " " + QuoteForMessage(hint);
   return out;
 }
 
@@ -221,7 +197,7 @@ std::string NameHint(size_t number, std::string_view hint) {
 
 Result<BlockHash> BlockHash::Parse(std::string_view hex) {
   std::string why = HashProblem(hex);
-  if (!why.empty()) return InvalidArgumentError(Quote(hex) + ": " + why);
+  if (!why.empty()) return InvalidArgumentError(QuoteForMessage(hex) + ": " + why);
   BlockHash hash;
   std::memcpy(hash.hex_.data(), hex.data(), 32);
   return hash;
@@ -256,7 +232,8 @@ int64_t PermissionHint::expiry() const {
 Status ValidateHint(std::string_view hint) {
   std::string why = HintProblem(hint);
   if (why.empty()) return Status();
-  return InvalidArgumentError(hint.empty() ? "hint " + why : "hint " + Quote(hint) + " " + why);
+  return InvalidArgumentError(hint.empty() ? "hint " + why
+                                           : "hint " + QuoteForMessage(hint) + " " + why);
 }
 
 // ---- Locator ------------------------------------------------------------------------------------
@@ -286,7 +263,7 @@ Result<Locator> Locator::Parse(std::string_view text) {
                                   " is where the size should be (Cairn requires hash+size)");
   }
   if (std::string why = ParseDecimal(size_text, &size); !why.empty()) {
-    return LocatorError(text, "size " + Quote(size_text) + " " + why);
+    return LocatorError(text, "size " + QuoteForMessage(size_text) + " " + why);
   }
 
   Locator locator(*hash, size);

@@ -265,7 +265,7 @@ TEST(LocatorTest, MessageQuotesOddBytesAndCutsLongText) {
   std::string long_text = L("+0+Z") + std::string(5000, 'y') + "*";
   Result<Locator> result = Locator::Parse(long_text);
   EXPECT_THAT(result, StatusIs(StatusCode::kInvalidArgument,
-                               AllOf(HasSubstr("... (5037 bytes)"), HasSubstr("offset 5001"))));
+                               AllOf(HasSubstr("… (5037 bytes)"), HasSubstr("offset 5001"))));
   EXPECT_LT(result.status().message().size(), 400u);
   EXPECT_THAT(Locator::Parse(""), StatusIs(StatusCode::kInvalidArgument, "locator \"\": is empty"));
 }

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "cairn/common/text.h"
 #include "cairn/manifest/escape.h"
 #include "cairn/manifest/external.h"
 #include "cairn/manifest/manifest.h"
@@ -11,41 +12,6 @@
 
 namespace cairn::manifest {
 namespace {
-
-// Quotes a token for an error message, cutting very long ones.
-std::string Quote(std::string_view token) {
-  constexpr size_t kMax = 80;
-  std::string out = "\"";
-  out.append(token.substr(0, kMax));
-  if (token.size() > kMax) out += "…";
-  out += "\"";
-  return out;
-}
-
-// Length of the UTF-8 sequence starting at `p` (at most `avail` bytes), or 0 if it is invalid
-// (overlong forms, surrogates and code points above U+10FFFF are invalid, as RFC 3629 says).
-size_t Utf8SequenceLength(const unsigned char* p, size_t avail) {
-  unsigned char c = p[0];
-  size_t len;
-  uint32_t min;
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2, min = 0x80;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3, min = 0x800;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (avail < len) return 0;
-  uint32_t cp = c & (0x7f >> len);
-  for (size_t i = 1; i < len; ++i) {
-    if ((p[i] & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (p[i] & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return len;
-}
 
 // Offset of the first byte of `s` that does not start a valid UTF-8 sequence, or s.size().
 size_t FindInvalidUtf8(std::string_view s) {
@@ -141,7 +107,7 @@ class Manifest::Parser {
     if (name_.size() == escaped.size()) return Status();  // no escapes
     size_t bad = FindInvalidUtf8(name_);
     if (bad == name_.size()) return Status();
-    return ErrorAt(pos, std::string(what) + " " + Quote(escaped) +
+    return ErrorAt(pos, std::string(what) + " " + QuoteForMessage(escaped) +
                             " decodes to invalid UTF-8 (an escape of a byte >= \\200 must be "
                             "part of a UTF-8 sequence)");
   }
@@ -170,7 +136,7 @@ class Manifest::Parser {
     }
     if (stream_blocks_.empty()) {
       return ErrorAt(pos, "expected a locator after the stream name, found " +
-                              Quote(text_.substr(pos, token_end - pos)));
+                              QuoteForMessage(text_.substr(pos, token_end - pos)));
     }
 
     // Files.
@@ -192,7 +158,8 @@ class Manifest::Parser {
     }
     CAIRN_RETURN_IF_ERROR(CheckDecodedUtf8(pos, token, "stream name"));
     if (name_.empty() || name_[0] != '.' || (name_.size() > 1 && name_[1] != '/')) {
-      return ErrorAt(pos, "stream name " + Quote(token) + " must be \".\" or start with \"./\"");
+      return ErrorAt(
+          pos, "stream name " + QuoteForMessage(token) + " must be \".\" or start with \"./\"");
     }
     if (name_.size() == 1) {
       stream_dir_ = kRoot;
@@ -201,8 +168,8 @@ class Manifest::Parser {
     std::string_view path = std::string_view(name_).substr(2);
     Result<NodeId> dir = m_->Walk(kRoot, path, NodeKind::kDirectory);
     if (!dir.ok()) {
-      return ErrorAt(pos,
-                     "stream name " + Quote(token) + ": " + std::string(dir.status().message()));
+      return ErrorAt(pos, "stream name " + QuoteForMessage(token) + ": " +
+                              std::string(dir.status().message()));
     }
     stream_dir_ = *dir;
     return Status();
@@ -215,7 +182,7 @@ class Manifest::Parser {
     if (locator.IsExternal()) {
       if (Status s = DecodeExternal(locator).status(); !s.ok()) return ErrorAt(pos, s.message());
       if (locator.size() > kMaxExternalSize) {
-        return ErrorAt(pos, "external locator " + Quote(token) + " names " +
+        return ErrorAt(pos, "external locator " + QuoteForMessage(token) + " names " +
                                 std::to_string(locator.size()) +
                                 " bytes, more than the 5 TiB limit of an object");
       }
@@ -224,7 +191,7 @@ class Manifest::Parser {
         return Status();
       }
     } else if (locator.size() > kMaxBlockSize) {
-      return ErrorAt(pos, "block " + Quote(token) +
+      return ErrorAt(pos, "block " + QuoteForMessage(token) +
                               " is larger than the 64 MiB (67108864 bytes) "
                               "limit of a Keep block");
     }
@@ -249,11 +216,11 @@ class Manifest::Parser {
     if (c2 == std::string_view::npos || !ParseDecimal(token.substr(0, c1), &seg_pos) ||
         !ParseDecimal(token.substr(c1 + 1, c2 - c1 - 1), &seg_len)) {
       if (Locator::LooksLikeLocator(token)) {
-        return ErrorAt(pos, "locator " + Quote(token) +
+        return ErrorAt(pos, "locator " + QuoteForMessage(token) +
                                 " after the file segments (all locators "
                                 "of a stream come before its files)");
       }
-      return ErrorAt(pos, "expected a file segment pos:len:name, found " + Quote(token));
+      return ErrorAt(pos, "expected a file segment pos:len:name, found " + QuoteForMessage(token));
     }
     std::string_view escaped = token.substr(c2 + 1);
     size_t name_pos = pos + c2 + 1;
@@ -263,18 +230,19 @@ class Manifest::Parser {
                      "invalid escape in file name (expected \\ and 3 octal "
                      "digits with a value up to \\377)");
     }
-    if (name_.empty()) return ErrorAt(name_pos, "file segment " + Quote(token) + " has no name");
+    if (name_.empty())
+      return ErrorAt(name_pos, "file segment " + QuoteForMessage(token) + " has no name");
     CAIRN_RETURN_IF_ERROR(CheckDecodedUtf8(name_pos, escaped, "file name"));
     uint64_t stream_len = stream_starts_.back();
     if (seg_pos > stream_len || seg_len > stream_len - seg_pos) {
-      return ErrorAt(pos, "file segment " + Quote(token) + " ends at byte " +
+      return ErrorAt(pos, "file segment " + QuoteForMessage(token) + " ends at byte " +
                               std::to_string(seg_pos + seg_len) + ", beyond the " +
                               std::to_string(stream_len) + "-byte stream");
     }
     if (name_ == ".") {
       // The empty-directory marker: "0:0:." (or "0:0:\056") keeps an otherwise empty stream.
       if (seg_len != 0) {
-        return ErrorAt(pos, "file segment " + Quote(token) +
+        return ErrorAt(pos, "file segment " + QuoteForMessage(token) +
                                 " names \".\" with a non-zero length (only 0-length \".\" "
                                 "marks an empty directory)");
       }
@@ -282,8 +250,8 @@ class Manifest::Parser {
     }
     Result<NodeId> file = m_->Walk(stream_dir_, name_, NodeKind::kFile);
     if (!file.ok()) {
-      return ErrorAt(name_pos,
-                     "file name " + Quote(escaped) + ": " + std::string(file.status().message()));
+      return ErrorAt(name_pos, "file name " + QuoteForMessage(escaped) + ": " +
+                                   std::string(file.status().message()));
     }
     return MapRange(*file, seg_pos, seg_len);
   }
