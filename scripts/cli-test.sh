@@ -38,7 +38,7 @@ expect "normalize" $'. 3858f62230ac3c915f300c664312c63f+6 3:3:bar.txt 0:3:foo.tx
   bash -c "printf '. 3858f62230ac3c915f300c664312c63f+6 0:3:foo.txt 3:3:bar.txt\n./baz 73feffa4b7f6bb68e44cf984c85f6e88+3 0:3:baz.txt\n' | '$cairn' manifest normalize -"
 expect "normalize pdh" "d6c3b8e571f1b81ebb150a45ed06c884+114" -- \
   bash -c "printf '. 3858f62230ac3c915f300c664312c63f+6 0:3:foo.txt 3:3:bar.txt\n./baz 73feffa4b7f6bb68e44cf984c85f6e88+3 0:3:baz.txt\n' | '$cairn' manifest normalize | '$cairn' manifest pdh"
-expect "validate" "valid: 1 files, 0 directories, 1 blocks, 3 B" -- "$cairn" manifest validate "$work/foo.txt"
+expect "validate" "valid: 1 file, 0 directories, 1 block, 3 B" -- "$cairn" manifest validate "$work/foo.txt"
 expect "validate quiet" "" -- "$cairn" manifest validate -q "$work/foo.txt"
 printf '. acbd18db4cc2f85cedef654fccc4a4d8+3 0:4:foo\n' >"$work/bad.txt"
 expect_error "validate names file, line and column" "bad.txt: line 1, column 38: file segment" -- \
@@ -80,7 +80,7 @@ expect "external shows url" "external object: s3://bucket/data/big.bin?versionId
   bash -c "'$cairn' locator show '$ext' | grep '^external object'"
 printf '. %s 0:157286400:big.bin\n' "$ext" >"$work/ext.txt"
 expect "external manifest normalizes to itself" "$(cat "$work/ext.txt")" -- "$cairn" manifest normalize "$work/ext.txt"
-expect "external manifest: 3 chunks" "valid: 1 files, 0 directories, 3 blocks, 150.0 MiB" -- \
+expect "external manifest: 3 chunks" "valid: 1 file, 0 directories, 3 blocks, 150.0 MiB" -- \
   "$cairn" manifest validate "$work/ext.txt"
 
 # Help and usage.

@@ -21,6 +21,10 @@ Result<manifest::Manifest> LoadManifest(const std::string& path) {
   return parsed;
 }
 
+std::string Count(size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 std::string FormatSize(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   double v = static_cast<double>(bytes);
@@ -101,9 +105,10 @@ void RegisterManifestCommands(CLI::App& app, RunState* state) {
       if (!m->IsDirectory(n)) bytes += m->FileSize(n);
       for (auto c : m->Children(n)) stack.push_back(c);
     }
-    std::string line = "valid: " + std::to_string(m->file_count()) + " files, " +
-                       std::to_string(m->directory_count()) + " directories, " +
-                       std::to_string(m->blocks().size()) + " blocks, " + FormatSize(bytes) + "\n";
+    std::string line = "valid: " + Count(m->file_count(), "file", "files") + ", " +
+                       Count(m->directory_count(), "directory", "directories") + ", " +
+                       Count(m->blocks().size(), "block", "blocks") + ", " + FormatSize(bytes) +
+                       "\n";
     Status s = WriteStdout(line);
     if (!s.ok()) state->exit_code = ReportError(s);
   });
