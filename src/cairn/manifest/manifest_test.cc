@@ -95,6 +95,17 @@ TEST(ManifestNormalizeTest, SortsBytewiseIncludingUtf8) {
             ". acbd18db4cc2f85cedef654fccc4a4d8+3 2:1:Z 0:0:a 1:1:z 0:1:\xc3\xa9\n");
 }
 
+TEST(ManifestNormalizeTest, SortsNamesWithLongSharedPrefixes) {
+  // The writer keys its sort on the bytes after the siblings' common prefix; ties, prefixes of
+  // other names and NUL bytes must still sort bytewise.
+  EXPECT_EQ(Normalize(". d41d8cd98f00b204e9800998ecf8427e+0 0:0:sample_0042_b 0:0:sample_0042_a "
+                      "0:0:sample_0042_ 0:0:sample_0042_a\\000 0:0:sample_0042_aaaaaaaaaaaa2 "
+                      "0:0:sample_0042_aaaaaaaaaaaa1 0:0:sample_0042_\\303\\251x\n"),
+            ". d41d8cd98f00b204e9800998ecf8427e+0 0:0:sample_0042_ 0:0:sample_0042_a "
+            "0:0:sample_0042_a\\000 0:0:sample_0042_aaaaaaaaaaaa1 0:0:sample_0042_aaaaaaaaaaaa2 "
+            "0:0:sample_0042_b 0:0:sample_0042_\xc3\xa9x\n");
+}
+
 TEST(ManifestNormalizeTest, EmptyFilesAndDirectories) {
   EXPECT_EQ(Normalize(""), "");
   EXPECT_EQ(Normalize("./empty_dir d41d8cd98f00b204e9800998ecf8427e+0 0:0:.\n"),

@@ -53,11 +53,12 @@ class TextBuffer {
   std::string scratch_;
 };
 
-// The first 8 bytes of a name as a big-endian number: comparing these orders most names without
-// touching their strings (names sort bytewise, as unsigned chars).
-uint64_t SortPrefix(std::string_view name) {
+// 8 bytes of a name from `from` on, as a big-endian number: comparing these orders most names
+// without touching their strings (names sort bytewise, as unsigned chars).
+uint64_t SortKey(std::string_view name, size_t from) {
   unsigned char bytes[8] = {};
-  std::memcpy(bytes, name.data(), std::min<size_t>(8, name.size()));
+  if (from < name.size())
+    std::memcpy(bytes, name.data() + from, std::min<size_t>(8, name.size() - from));
   uint64_t key = 0;
   for (unsigned char b : bytes) key = (key << 8) | b;
   return key;
@@ -79,18 +80,34 @@ class Manifest::Writer {
 
  private:
   struct Entry {
-    uint64_t prefix;
+    uint64_t key;
+    std::string_view name;
     NodeId id;
   };
 
   void SortedChildren(NodeId dir, std::vector<NodeId>* files, std::vector<NodeId>* dirs) {
     const std::vector<NodeId>& children = m_.nodes_[dir].children;
+    if (children.empty()) return;
+    // Siblings often share a long prefix ("sample_00042_…"): key on the bytes after it.
+    std::string_view first = m_.nodes_[children[0]].name;
+    size_t common = first.size();
+    for (NodeId c : children) {
+      std::string_view name = m_.nodes_[c].name;
+      size_t n = std::min(common, name.size());
+      size_t i = 0;
+      while (i < n && name[i] == first[i]) ++i;
+      common = i;
+      if (common == 0) break;
+    }
     std::vector<Entry> entries;
     entries.reserve(children.size());
-    for (NodeId c : children) entries.push_back(Entry{SortPrefix(m_.nodes_[c].name), c});
-    auto less = [this](const Entry& a, const Entry& b) {
-      if (a.prefix != b.prefix) return a.prefix < b.prefix;
-      return m_.nodes_[a.id].name < m_.nodes_[b.id].name;
+    for (NodeId c : children) {
+      std::string_view name = m_.nodes_[c].name;
+      entries.push_back(Entry{SortKey(name, common), name, c});
+    }
+    auto less = [](const Entry& a, const Entry& b) {
+      if (a.key != b.key) return a.key < b.key;
+      return a.name < b.name;
     };
     // Manifests written in canonical order parse into sorted children: skip the sort then.
     if (!std::is_sorted(entries.begin(), entries.end(), less)) {
