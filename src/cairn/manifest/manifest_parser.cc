@@ -240,11 +240,11 @@ class Manifest::Parser {
                               std::to_string(stream_len) + "-byte stream");
     }
     if (name_ == ".") {
-      // The empty-directory marker: "0:0:." (or "0:0:\056") keeps an otherwise empty stream.
-      if (seg_len != 0) {
+      // The empty-directory marker is exactly "0:0:." or "0:0:\056" (the Rails validator's
+      // rule); no other segment may be named ".".
+      if (token.substr(0, c2 + 1) != "0:0:") {
         return ErrorAt(pos, "file segment " + QuoteForMessage(token) +
-                                " names \".\" with a non-zero length (only 0-length \".\" "
-                                "marks an empty directory)");
+                                " names \".\"; only \"0:0:.\" (an empty-directory marker) may");
       }
       return Status();
     }

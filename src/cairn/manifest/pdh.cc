@@ -7,9 +7,9 @@
 namespace cairn::manifest {
 namespace {
 
-bool IsTokenStart(std::string_view text, size_t pos) {
-  return pos == 0 || text[pos - 1] == ' ' || text[pos - 1] == '\n';
-}
+// A locator starts after a space: the first token of a line is the stream name, never a locator
+// (as in the Rails rule; Go's fast scan would take a 32-character escaped stream name for one).
+bool IsLocatorStart(std::string_view text, size_t pos) { return pos > 0 && text[pos - 1] == ' '; }
 
 // Calls keep(begin, end) for each run of text the portable form keeps, in order. Hints are found
 // from the '+' signs, so the scan skips through file names at memchr speed.
@@ -23,7 +23,7 @@ void ScanPortable(std::string_view text, Keep keep) {
     if (hit == nullptr) break;
     size_t plus = static_cast<const char*>(hit) - base;
     pos = plus + 1;
-    if (plus < 32 || !IsTokenStart(text, plus - 32) || base[plus - 32] == '.' ||
+    if (plus < 32 || !IsLocatorStart(text, plus - 32) || base[plus - 32] == '.' ||
         std::memchr(base + plus - 32, ':', 32) != nullptr) {
       continue;
     }

@@ -78,6 +78,14 @@ TEST(PortableDataHashTest, ManyLocatorsWithHintsAcrossLines) {
   EXPECT_EQ(PortableDataHash(signed_text), PortableDataHash(bare));
 }
 
+// The first token of a line is the stream name, never a locator, even when it looks like one
+// (found by the Python cross-check: Go's fast scan would strip this stream name).
+TEST(PortableDataHashTest, StreamNameIsNeverALocator) {
+  std::string text =
+      "\\056/aaaaaaaaaaaaaaaaaaaaaaaaaaa++ d41d8cd98f00b204e9800998ecf8427e+0 0:0:a\n";
+  EXPECT_EQ(PortableManifestText(text), text);
+}
+
 // '+' inside names and stream names is not a locator boundary.
 TEST(PortableDataHashTest, PlusInNamesIsKept) {
   std::string text =
