@@ -57,6 +57,7 @@ test: deps format-check lint test-release test-asan test-tsan fuzz
 test-release: build
 	ctest --test-dir $(BUILD)/release --output-on-failure -j $(JOBS)
 	scripts/cli-test.sh $(BUILD)/release/cairn
+	python3 tests/crosscheck/arvados_crosscheck.py $(BUILD)/release/cairn
 
 test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
