@@ -86,6 +86,9 @@ expect "external manifest: 3 chunks" "valid: 1 file, 0 directories, 3 blocks, 15
 # Help and usage.
 expect "help lists commands" "yes" -- bash -c "'$cairn' --help | grep -q 'manifest' && '$cairn' --help | grep -q 'locator' && echo yes"
 expect "help subcommand" "yes" -- bash -c "'$cairn' help manifest pdh | grep -q 'portable data hash' && echo yes"
+expect "help alone is the top help" "yes" -- bash -c "'$cairn' help | grep -q '^Usage: cairn \[OPTIONS\]' && echo yes"
+expect "a group alone prints its help" "yes" -- bash -c "'$cairn' manifest | grep -q '^Usage: cairn manifest ' && echo yes"
+expect "help of a subcommand names it once" "yes" -- bash -c "'$cairn' help locator sign | grep -q '^Usage: cairn locator sign \[OPTIONS\] LOCATOR' && echo yes"
 expect_error "help unknown" "has no command" -- "$cairn" help nosuch
 expect_error "unknown command" "nosuch" -- "$cairn" nosuch
 "$cairn" manifest pdh --bogus >/dev/null 2>&1

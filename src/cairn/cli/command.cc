@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+
 #include <cerrno>
 #include <cstdio>
 
@@ -18,6 +20,22 @@ class OwnedContents : public io::FileContents {
 };
 
 }  // namespace
+
+std::string HelpText(const CLI::App* command, const std::string& full_name) {
+  // Not App::help(): once a subcommand was parsed, it prints that subcommand's help instead.
+  return command->get_formatter()->make_help(command, full_name, CLI::AppFormatMode::Normal);
+}
+
+CLI::App* AddCommandGroup(CLI::App& app, const std::string& name, const std::string& description) {
+  CLI::App* group = app.add_subcommand(name, description);
+  group->require_subcommand(0, 1);
+  group->callback([group, &app] {
+    if (group->get_subcommands().empty()) {
+      std::fputs(HelpText(group, app.get_name() + " " + group->get_name()).c_str(), stdout);
+    }
+  });
+  return group;
+}
 
 Result<std::unique_ptr<io::FileContents>> ReadInput(const std::string& path) {
   if (path == "-") {

@@ -30,6 +30,12 @@ struct RunState {
 void RegisterManifestCommands(CLI::App& app, RunState* state);
 void RegisterLocatorCommands(CLI::App& app, RunState* state);
 
+// The help text of `command`, whose full name is `full_name` ("cairn manifest pdh").
+std::string HelpText(const CLI::App* command, const std::string& full_name);
+
+// A command that only groups subcommands (`cairn manifest`): run alone, it prints its help.
+CLI::App* AddCommandGroup(CLI::App& app, const std::string& name, const std::string& description);
+
 // The bytes of FILE, or of standard input for "-".
 Result<std::unique_ptr<io::FileContents>> ReadInput(const std::string& path);
 

@@ -50,8 +50,7 @@ struct LocatorArgs {
 
 void AddTokenOptions(CLI::App* cmd, LocatorArgs* args) {
   cmd->add_option("--token", args->token,
-                  "API token the signature is bound to (visible in process listings: prefer "
-                  "--token-file)");
+                  "API token (shows in process listings: prefer --token-file)");
   cmd->add_option("--token-file", args->token_file,
                   "Read the token from this file (- for standard input)");
 }
@@ -126,40 +125,53 @@ std::function<void()> Runner(Fn fn, const LocatorArgs* args, RunState* state) {
 
 void RegisterLocatorCommands(CLI::App& app, RunState* state) {
   static LocatorArgs args;  // CLI11 binds options by address
-  CLI::App* locator = app.add_subcommand("locator", "Sign, verify, build and inspect locators");
-  locator->require_subcommand(1);
+  CLI::App* locator = AddCommandGroup(app, "locator", "Sign, verify, build and inspect locators");
+  locator->footer(
+      "A locator is `<md5>+<size>` and hints: +A signature, +R remote signature, +K service\n"
+      "hint, +B/+C external object range. See docs/formats.md.");
 
-  CLI::App* sign = locator->add_subcommand(
-      "sign", "Add a permission signature (+A) to a locator; key from $CAIRN_BLOB_SIGNING_KEY");
+  CLI::App* sign = locator->add_subcommand("sign", "Add a +A permission signature to a locator");
   sign->add_option("LOCATOR", args.locator, "Locator to sign (hash+size[+hints])")->required();
   AddTokenOptions(sign, &args);
   sign->add_option("--expiry", args.expiry, "Expiry time, Unix seconds")->required();
-  sign->add_option("--ttl", args.ttl,
-                   "The cluster's signing TTL in seconds (part of the signature)")
-      ->required();
+  sign->add_option("--ttl", args.ttl, "Cluster's signing TTL, seconds (it is signed)")->required();
+  sign->footer(
+      "The key is read from $CAIRN_BLOB_SIGNING_KEY (shared by the catalog and keepstores).\n"
+      "\n"
+      "Example:\n"
+      "  cairn locator sign acbd18db4cc2f85cedef654fccc4a4d8+3 --token-file ~/.cairn-token \\\n"
+      "      --expiry $(date -d '+2 weeks' +%s) --ttl 1209600");
   sign->callback(Runner(RunSign, &args, state));
 
-  CLI::App* verify = locator->add_subcommand(
-      "verify", "Check a locator's permission signature; key from $CAIRN_BLOB_SIGNING_KEY");
+  CLI::App* verify = locator->add_subcommand("verify", "Check a locator's +A signature and expiry");
   verify->add_option("LOCATOR", args.locator, "Signed locator")->required();
   AddTokenOptions(verify, &args);
   verify->add_option("--ttl", args.ttl, "The cluster's signing TTL in seconds")->required();
   verify->add_option("--now", args.now, "Check expiry against this Unix time instead of the clock");
-  verify->footer("Exit status 0 if the signature is valid and unexpired, 1 otherwise.");
+  verify->footer(
+      "The key is read from $CAIRN_BLOB_SIGNING_KEY. Exit status 0 if the signature is valid and\n"
+      "unexpired; 1 with the reason (missing, invalid or expired) otherwise.");
   verify->callback(Runner(RunVerify, &args, state));
 
-  CLI::App* external = locator->add_subcommand(
-      "external", "Build the external-object locator of a byte range of an S3 or Swift object");
+  CLI::App* external =
+      locator->add_subcommand("external", "Build the locator of a range of an S3 or Swift object");
   external
       ->add_option("URL", args.url,
                    "s3://bucket/key?versionId=V or ?etag=E (swift://container/object too)")
       ->required();
   external->add_option("--offset", args.offset, "First byte of the range")->default_val(0);
   external->add_option("--size", args.size, "Length of the range in bytes")->required();
+  external->footer(
+      "The object is pinned to a version (?versionId=) or an ETag (?etag=); key bytes outside\n"
+      "A-Z a-z 0-9 - . _ ~ / are percent-encoded.\n"
+      "\n"
+      "Example:\n"
+      "  cairn locator external 's3://climate/era5/2026.nc?versionId=3HL4kqtJ' --size 157286400");
   external->callback(Runner(RunExternal, &args, state));
 
   CLI::App* show = locator->add_subcommand("show", "Parse a locator and explain its hints");
   show->add_option("LOCATOR", args.locator, "Locator")->required();
+  show->footer("External locators get their derived hash checked.");
   show->callback(Runner(RunShow, &args, state));
 }
 

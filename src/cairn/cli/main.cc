@@ -36,7 +36,7 @@ int PrintHelp(CLI::App& app, const std::vector<std::string>& path) {
     target = next;
     prefix += " " + name;
   }
-  std::fputs(target->help(prefix).c_str(), stdout);
+  std::fputs(HelpText(target, prefix).c_str(), stdout);
   return kExitOk;
 }
 
@@ -45,7 +45,6 @@ int Main(int argc, char** argv) {
       "Cairn keeps, shares and computes on datasets wherever their bytes live: on its\n"
       "own block servers or in S3 and Swift object stores.",
       "cairn");
-  app.footer(kFooter);
   app.set_version_flag("--version", std::string("cairn ") + CAIRN_VERSION);
   app.require_subcommand(0, 1);
 
@@ -57,6 +56,8 @@ int Main(int argc, char** argv) {
   CLI::App* help = app.add_subcommand("help", "Show the help of a command");
   help->add_option("COMMAND", help_path, "Command and subcommands, e.g. `manifest pdh`");
   help->callback([&] { state.exit_code = PrintHelp(app, help_path); });
+  // Set last: subcommands copy their parent's footer when they are created.
+  app.footer(kFooter);
 
   try {
     app.parse(argc, argv);
@@ -71,7 +72,7 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   if (app.get_subcommands().empty()) {
-    std::fputs(app.help("cairn").c_str(), stdout);
+    std::fputs(HelpText(&app, "cairn").c_str(), stdout);
     return kExitOk;
   }
   return state.exit_code;

@@ -38,11 +38,14 @@ std::string FormatSize(uint64_t bytes) {
 }  // namespace
 
 void RegisterManifestCommands(CLI::App& app, RunState* state) {
-  CLI::App* manifest = app.add_subcommand("manifest", "Work with Keep manifest text");
-  manifest->require_subcommand(1);
+  CLI::App* manifest = AddCommandGroup(app, "manifest", "Check, normalize and hash manifest text");
   manifest->footer(
-      "Manifests are Arvados-compatible: streams of locators and pos:len:name segments.\n"
-      "See docs/formats.md.");
+      "Manifests are Arvados Keep manifests: one line per stream, `stream-name locator…\n"
+      "pos:len:name…`. Cairn writes one canonical form; see docs/formats.md.\n"
+      "\n"
+      "Examples:\n"
+      "  cairn manifest validate run42.manifest\n"
+      "  cairn manifest normalize run42.manifest | cairn manifest pdh -");
 
   // CLI11 binds options by address: the values live as long as the process.
   static std::string file_storage = "-";
@@ -50,12 +53,13 @@ void RegisterManifestCommands(CLI::App& app, RunState* state) {
   std::string* file = &file_storage;
   bool* quiet = &quiet_storage;
 
-  CLI::App* pdh = manifest->add_subcommand(
-      "pdh", "Print the portable data hash of a manifest, exactly as given (not normalized)");
+  CLI::App* pdh =
+      manifest->add_subcommand("pdh", "Print the portable data hash of the text as given");
   pdh->add_option("FILE", *file, kFileHelp);
   pdh->footer(
-      "The PDH is the MD5 of the text with locator hints removed, '+', and its length.\n"
-      "The text is not validated: use `cairn manifest validate` for that.");
+      "The portable data hash is the MD5 of the text with locator hints removed, then '+' and\n"
+      "that text's length. It is taken over the text as given, not normalized; the text is not\n"
+      "validated (use `cairn manifest validate`).");
   pdh->callback([file, state] {
     Result<std::unique_ptr<io::FileContents>> contents = ReadInput(*file);
     if (!contents.ok()) {
@@ -66,8 +70,8 @@ void RegisterManifestCommands(CLI::App& app, RunState* state) {
     if (!s.ok()) state->exit_code = ReportError(s);
   });
 
-  CLI::App* normalize = manifest->add_subcommand(
-      "normalize", "Print the canonical normalized form of a manifest (validating it)");
+  CLI::App* normalize =
+      manifest->add_subcommand("normalize", "Validate and print the canonical normalized text");
   normalize->add_option("FILE", *file, kFileHelp);
   normalize->footer(
       "Streams in tree order, each block once per stream in first-use order, contiguous\n"
@@ -87,9 +91,12 @@ void RegisterManifestCommands(CLI::App& app, RunState* state) {
   });
 
   CLI::App* validate = manifest->add_subcommand(
-      "validate", "Check a manifest; exit 0 if valid, else print the first error and exit 1");
+      "validate", "Check every rule of the format; report the first error");
   validate->add_option("FILE", *file, kFileHelp);
   validate->add_flag("-q,--quiet", *quiet, "Print nothing when the manifest is valid");
+  validate->footer(
+      "Exit status 0 if valid (with a summary unless -q); 1 with `FILE: line L, column C: what\n"
+      "is wrong` on stderr otherwise.");
   validate->callback([file, quiet, state] {
     Result<manifest::Manifest> m = LoadManifest(*file);
     if (!m.ok()) {
@@ -113,7 +120,7 @@ void RegisterManifestCommands(CLI::App& app, RunState* state) {
     if (!s.ok()) state->exit_code = ReportError(s);
   });
 
-  CLI::App* ls = manifest->add_subcommand("ls", "List the files of a manifest with their sizes");
+  CLI::App* ls = manifest->add_subcommand("ls", "List files and sizes in tree order");
   ls->add_option("FILE", *file, kFileHelp);
   ls->callback([file, state] {
     Result<manifest::Manifest> m = LoadManifest(*file);
