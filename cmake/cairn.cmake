@@ -80,3 +80,21 @@ function(cairn_module name)
     cairn_fuzzer(${name}_${stem} SOURCES ${f} DEPS cairn_${name} cairn_testing_headers)
   endforeach()
 endfunction()
+
+# cairn_header_check(): compiles every header under src/cairn on its own (a generated .cc that
+# includes only it), so that each header is self-contained: it includes what it uses.
+function(cairn_header_check)
+  file(GLOB_RECURSE headers CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR}/src
+       ${PROJECT_SOURCE_DIR}/src/cairn/*.h)
+  set(srcs)
+  foreach(h IN LISTS headers)
+    string(MAKE_C_IDENTIFIER ${h} id)
+    set(cc ${PROJECT_BINARY_DIR}/header_check/${id}.cc)
+    file(CONFIGURE OUTPUT ${cc} CONTENT "#include \"${h}\"  // must compile alone\n")
+    list(APPEND srcs ${cc})
+  endforeach()
+  add_library(cairn_header_check OBJECT ${srcs})
+  target_include_directories(cairn_header_check PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  # Headers of the testing module and of the CLI use these third-party headers.
+  target_link_libraries(cairn_header_check PRIVATE GTest::gmock CLI11::CLI11 OpenSSL::Crypto)
+endfunction()
