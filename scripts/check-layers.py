@@ -16,6 +16,7 @@ ALLOWED = {
     "testing": {"common", "io", "manifest"},
     "io": {"common"},
     "manifest": {"common"},
+    "objstore": {"common", "io"},
     "cli": {"common", "io", "manifest"},
 }
 
