@@ -64,8 +64,8 @@ test-asan: asan
 	  ctest --test-dir $(BUILD)/asan --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 scripts/cli-test.sh $(BUILD)/asan/cairn
 
-# ThreadSanitizer on the modules that run threads (today: common's pools and queues).
-TSAN_TESTS := common_test
+# ThreadSanitizer on the modules that run threads (common's pools and queues, the HTTP client).
+TSAN_TESTS := common_test http_test
 test-tsan: deps $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target $(TSAN_TESTS)
 	for t in $(TSAN_TESTS); do \
