@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git python3
   clang clang-format libclang-rt-14-dev
-  libssl-dev openssl libfmt-dev libcli11-dev libcurl4-openssl-dev
+  libssl-dev openssl libfmt-dev libcli11-dev libcurl4-openssl-dev libpugixml-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 
