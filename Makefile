@@ -8,8 +8,8 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: all deps build debug asan run demo test test-release test-asan test-tsan fuzz format \
-        format-check lint bench clean help
+.PHONY: all deps build debug asan run demo test test-release test-integration test-asan test-tsan \
+        fuzz format format-check lint bench clean help
 
 all: build
 
@@ -51,18 +51,22 @@ asan: deps $(BUILD)/asan/build.ninja
 run: build
 	@scripts/demo.sh $(BUILD)/release/cairn
 
-test: deps format-check lint test-release test-asan test-tsan fuzz
+test: deps format-check lint test-release test-integration test-asan test-tsan fuzz
 	@echo "make test: all checks passed"
 
 test-release: build
-	ctest --test-dir $(BUILD)/release --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD)/release --output-on-failure -j $(JOBS) -LE integration
 	scripts/cli-test.sh $(BUILD)/release/cairn
 	python3 tests/crosscheck/arvados_crosscheck.py $(BUILD)/release/cairn
 
 test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(BUILD)/asan --output-on-failure -j $(JOBS)
+	  ctest --test-dir $(BUILD)/asan --output-on-failure -j $(JOBS) -LE integration
 	ASAN_OPTIONS=detect_leaks=1 scripts/cli-test.sh $(BUILD)/asan/cairn
+
+# Real servers (Ceph RGW) started by scripts/object-store; stopped again whatever happens.
+test-integration: build
+	scripts/integration-test.sh $(BUILD)/release
 
 # ThreadSanitizer on the modules that run threads (common's pools and queues, the HTTP client).
 TSAN_TESTS := common_test http_test

@@ -206,12 +206,13 @@ Result<ObjectInfo> S3Client::GetObject(std::string_view bucket, std::string_view
                               "bytes=" + std::to_string(first) + "-" + std::to_string(last));
     // A server that ignores Range answers 200 with the whole object: refuse it before a byte of
     // the wrong range reaches the sink.
-    call.on_headers = [first, what = call.what](const http::HttpResponse& response) -> Status {
+    call.on_headers = [first](const http::HttpResponse& response) -> Status {
+      if (response.status_code < 200 || response.status_code >= 300) return Status();  // an error
       std::optional<std::string_view> content_range = response.headers.Get("Content-Range");
       std::string want = "bytes " + std::to_string(first) + "-";
       if (response.status_code != 206 || !content_range || !content_range->starts_with(want)) {
-        return DataLossError(what + ": asked for bytes from " + std::to_string(first) +
-                             ", got HTTP " + std::to_string(response.status_code) +
+        return DataLossError("asked for bytes from " + std::to_string(first) + ", got HTTP " +
+                             std::to_string(response.status_code) +
                              (content_range ? " " + std::string(*content_range) : ""));
       }
       return Status();
@@ -431,6 +432,11 @@ Result<CompleteMultipartUploadResult> S3Client::CompleteMultipartUpload(
   // A 200 may still carry an <Error>: S3 answers 200 first and fails later.
   Result<CompleteMultipartUploadResult> result = ParseCompleteMultipartUpload(response.body);
   if (!result.ok()) return result.status().WithContext(call.what);
+  if (result->etag.empty()) {
+    // Ceph RGW 16 answers <ETag></ETag>; the object's HEAD has the real one.
+    CAIRN_ASSIGN_OR_RETURN(ObjectInfo info, HeadObject(bucket, key));
+    result->etag = info.etag;
+  }
   return result;
 }
 
