@@ -18,7 +18,7 @@ ALLOWED = {
     "http": {"common", "io"},
     "manifest": {"common"},
     "objstore": {"common", "io", "http"},
-    "cli": {"common", "io", "http", "manifest"},
+    "cli": {"common", "io", "http", "manifest", "objstore"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"cairn/([a-z0-9_]+)/([^"]+)"', re.M)

@@ -83,6 +83,16 @@ expect "external manifest normalizes to itself" "$(cat "$work/ext.txt")" -- "$ca
 expect "external manifest: 3 chunks" "valid: 1 file, 0 directories, 3 blocks, 150.0 MiB" -- \
   "$cairn" manifest validate "$work/ext.txt"
 
+# cairn obj without a server: clear errors before any request.
+expect_error "obj: not an s3 URL" "is not an s3://bucket/key URL" -- \
+  env AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s "$cairn" obj stat /tmp/x
+expect_error "obj: no credentials" "no S3 credentials" -- \
+  env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_PROFILE HOME=$work "$cairn" obj ls s3://b
+expect_error "obj: secret without key" "no access key id" -- \
+  env -u AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=hidden HOME=$work "$cairn" obj ls s3://b
+env -u AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=hidden HOME=$work "$cairn" obj ls s3://b 2>&1 |
+  grep -q hidden && fail "obj: the secret leaked into a message" || ok
+
 # Help and usage.
 expect "help lists commands" "yes" -- bash -c "'$cairn' --help | grep -q 'manifest' && '$cairn' --help | grep -q 'locator' && echo yes"
 expect "help subcommand" "yes" -- bash -c "'$cairn' help manifest pdh | grep -q 'portable data hash' && echo yes"

@@ -49,5 +49,24 @@ no_uploads_left() {
 check "no multipart upload left behind" no_uploads_left
 aws s3 rb --force "s3://$CAIRN_IT_AWS_BUCKET" >/dev/null
 
+# `cairn obj` as a user runs it, against what the aws CLI sees.
+cairn=$build/cairn
+b=cairn-it-cli-$$
+x=$CAIRN_IT_AWS_DIR/from-aws.bin
+check "cairn obj mb" "$cairn" obj mb "s3://$b"
+aws s3 cp --only-show-errors "$x" "s3://$b/dir/x.bin"
+aws s3 cp --only-show-errors "$x" "s3://$b/dir/sub/y z.bin"
+check "cairn obj cat reads what aws wrote" cmp <("$cairn" obj cat "s3://$b/dir/x.bin") "$x"
+ls_matches() {
+  [[ $("$cairn" obj ls "s3://$b/dir/") == *"PRE sub/"*"x.bin" ]] &&
+    [[ $("$cairn" obj ls -r --json "s3://$b" | grep -c '"key"') == 2 ]]
+}
+check "cairn obj ls (one level, recursive)" ls_matches
+check "cairn obj stat" bash -c "'$cairn' obj stat --json 's3://$b/dir/x.bin' | grep -q '\"size\":3000001'"
+check "cairn obj cat of a missing key fails" bash -c "! '$cairn' obj cat 's3://$b/nope' >/dev/null 2>&1"
+check "cairn obj rm -r" "$cairn" obj rm -r "s3://$b/dir/"
+check "aws sees the objects gone" bash -c "[[ -z \$(aws s3 ls --recursive 's3://$b') ]]"
+check "cairn obj rb" "$cairn" obj rb "s3://$b"
+
 echo "integration: $passed passed, $failed failed"
 ((failed == 0))

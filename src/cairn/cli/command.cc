@@ -52,7 +52,10 @@ int ReportError(const Status& status) {
   const ErrorDetail& d = status.detail();
   if (d.http_status != 0) {
     line += " (HTTP " + std::to_string(d.http_status);
-    if (!d.service_code.empty()) line += ", " + d.service_code;
+    if (!d.service_code.empty() &&
+        status.message().find(d.service_code) == std::string_view::npos) {
+      line += ", " + d.service_code;
+    }
     if (!d.request_id.empty()) line += ", request id " + d.request_id;
     line += ")";
   }

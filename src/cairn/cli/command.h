@@ -29,6 +29,7 @@ struct RunState {
 // Each file of commands adds its subcommands to `app`; callbacks record their exit code in *state.
 void RegisterManifestCommands(CLI::App& app, RunState* state);
 void RegisterLocatorCommands(CLI::App& app, RunState* state);
+void RegisterObjCommands(CLI::App& app, RunState* state);
 
 // The help text of `command`, whose full name is `full_name` ("cairn manifest pdh").
 std::string HelpText(const CLI::App* command, const std::string& full_name);

@@ -51,6 +51,7 @@ int Main(int argc, char** argv) {
   RunState state;
   RegisterManifestCommands(app, &state);
   RegisterLocatorCommands(app, &state);
+  RegisterObjCommands(app, &state);
 
   std::vector<std::string> help_path;
   CLI::App* help = app.add_subcommand("help", "Show the help of a command");
