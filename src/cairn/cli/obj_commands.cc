@@ -20,6 +20,7 @@
 #include "cairn/http/curl_http_client.h"
 #include "cairn/io/env.h"
 #include "cairn/objstore/s3/client.h"
+#include "cairn/objstore/s3/list_iterator.h"
 
 extern char** environ;
 
@@ -157,26 +158,34 @@ Status RunLs(const ObjArgs& args) {
   if (!args.recursive) options.delimiter = "/";
   // As `aws s3 ls`: one level shows names relative to the prefix's directory.
   size_t shown_from = args.recursive ? 0 : path.key.rfind('/') + 1;  // npos + 1 == 0
-  return ForEachPage(*c.client, path.bucket, options, [&](const s3::ListObjectsV2Page& page) {
-    std::string out;
-    for (const std::string& prefix : page.common_prefixes) {
-      out += args.json ? "{\"prefix\":" + JsonString(prefix) + "}\n"
-                       : std::string(30, ' ') + "PRE " + prefix.substr(shown_from) + "\n";
+  // The lister fetches the next page while this one is printed, holding at most two.
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<s3::ObjectLister> lister,
+                         s3::ObjectLister::Start(c.client.get(), path.bucket, options));
+  std::string out;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(std::optional<s3::ListEntry> entry, lister->NextEntry());
+    if (!entry) break;
+    if (entry->is_prefix()) {
+      out += args.json ? "{\"prefix\":" + JsonString(entry->prefix) + "}\n"
+                       : std::string(30, ' ') + "PRE " + entry->prefix.substr(shown_from) + "\n";
+    } else if (args.json) {
+      const s3::ObjectSummary& o = entry->object;
+      out += "{\"key\":" + JsonString(o.key) + ",\"size\":" + std::to_string(o.size) +
+             ",\"etag\":" + JsonString(o.etag) +
+             ",\"last_modified\":" + JsonString(o.last_modified.text) + "}\n";
+    } else {
+      const s3::ObjectSummary& o = entry->object;
+      std::string size = std::to_string(o.size);
+      out += FormatTime(o.last_modified.unix_seconds) + " " +
+             std::string(size.size() < 10 ? 10 - size.size() : 0, ' ') + size + " " +
+             o.key.substr(std::min(shown_from, o.key.size())) + "\n";
     }
-    for (const s3::ObjectSummary& o : page.contents) {
-      if (args.json) {
-        out += "{\"key\":" + JsonString(o.key) + ",\"size\":" + std::to_string(o.size) +
-               ",\"etag\":" + JsonString(o.etag) +
-               ",\"last_modified\":" + JsonString(o.last_modified.text) + "}\n";
-      } else {
-        std::string size = std::to_string(o.size);
-        out += FormatTime(o.last_modified.unix_seconds) + " " +
-               std::string(size.size() < 10 ? 10 - size.size() : 0, ' ') + size + " " +
-               o.key.substr(std::min(shown_from, o.key.size())) + "\n";
-      }
+    if (out.size() >= (64 << 10)) {
+      CAIRN_RETURN_IF_ERROR(WriteStdout(out));
+      out.clear();
     }
-    return WriteStdout(out);
-  });
+  }
+  return WriteStdout(out);
 }
 
 Status RunStat(const ObjArgs& args) {
