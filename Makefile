@@ -68,8 +68,9 @@ test-asan: asan
 test-integration: build
 	scripts/integration-test.sh $(BUILD)/release
 
-# ThreadSanitizer on the modules that run threads (common's pools and queues, the HTTP client).
-TSAN_TESTS := common_test http_test
+# ThreadSanitizer on the modules that run threads (common's pools and queues, the HTTP client,
+# the retry budget, the S3 lister).
+TSAN_TESTS := common_test http_test objstore_test objstore_s3_test
 test-tsan: deps $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target $(TSAN_TESTS)
 	for t in $(TSAN_TESTS); do \
