@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <ctime>
 
 namespace cairn::cli {
 namespace {
@@ -62,6 +63,15 @@ int ReportError(const Status& status) {
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), stderr);
   return kExitError;
+}
+
+std::string FormatUtc(int64_t unix_seconds, const char* format) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof(buf), format, &tm);
+  return std::string(buf, n);
 }
 
 Status WriteStdout(std::string_view data) {

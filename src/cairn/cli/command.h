@@ -2,6 +2,7 @@
 #ifndef CAIRN_CLI_COMMAND_H_
 #define CAIRN_CLI_COMMAND_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,9 @@ Result<std::unique_ptr<io::FileContents>> ReadInput(const std::string& path);
 
 // Prints "cairn: <message>" on stderr and returns kExitError.
 int ReportError(const Status& status);
+
+// `unix_seconds` in UTC with a strftime `format` ("%Y-%m-%dT%H:%M:%SZ").
+std::string FormatUtc(int64_t unix_seconds, const char* format);
 
 // Writes all of `data` to standard output; an error if it could not (e.g. a closed pipe).
 Status WriteStdout(std::string_view data);

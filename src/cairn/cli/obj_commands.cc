@@ -104,12 +104,7 @@ Result<Connection> Connect(const ObjArgs& args) {
 }
 
 std::string FormatTime(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
+  return FormatUtc(unix_seconds, "%Y-%m-%d %H:%M:%S");
 }
 
 std::string JsonString(std::string_view s) {
