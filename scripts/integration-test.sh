@@ -67,6 +67,9 @@ check "cairn obj cat of a missing key fails" bash -c "! '$cairn' obj cat 's3://$
 check "cairn obj rm -r" "$cairn" obj rm -r "s3://$b/dir/"
 check "aws sees the objects gone" bash -c "[[ -z \$(aws s3 ls --recursive 's3://$b') ]]"
 check "cairn obj rb" "$cairn" obj rb "s3://$b"
+aws s3 mb "s3://$b-f" >/dev/null
+aws s3 cp --only-show-errors "$x" "s3://$b-f/a/b.bin"
+check "cairn obj rb --force empties the bucket first" "$cairn" obj rb --force "s3://$b-f"
 
 echo "integration: $passed passed, $failed failed"
 ((failed == 0))

@@ -104,14 +104,7 @@ void RegisterManifestCommands(CLI::App& app, RunState* state) {
       return;
     }
     if (*quiet) return;
-    uint64_t bytes = 0;
-    std::vector<manifest::Manifest::NodeId> stack = {manifest::Manifest::kRoot};
-    while (!stack.empty()) {
-      auto n = stack.back();
-      stack.pop_back();
-      if (!m->IsDirectory(n)) bytes += m->FileSize(n);
-      for (auto c : m->Children(n)) stack.push_back(c);
-    }
+    uint64_t bytes = m->total_file_size();
     std::string line = "valid: " + Count(m->file_count(), "file", "files") + ", " +
                        Count(m->directory_count(), "directory", "directories") + ", " +
                        Count(m->blocks().size(), "block", "blocks") + ", " + FormatSize(bytes) +

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -124,15 +123,37 @@ std::string JsonString(std::string_view s) {
   return out + "\"";
 }
 
-// Calls `each` for every page of the listing.
-Status ForEachPage(s3::S3Client& client, const std::string& bucket, s3::ListOptions options,
-                   const std::function<Status(const s3::ListObjectsV2Page&)>& each) {
+// Deletes every object under `prefix`, in DeleteObjects batches of 1,000 (S3's limit) while the
+// lister fetches the next page. Returns how many were deleted.
+Result<uint64_t> DeleteAllUnder(s3::S3Client& client, const std::string& bucket,
+                                const std::string& prefix, std::string_view what) {
+  s3::ListOptions options;
+  options.prefix = prefix;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<s3::ObjectLister> lister,
+                         s3::ObjectLister::Start(&client, bucket, options));
+  uint64_t deleted = 0;
+  std::vector<s3::ObjectIdentifier> batch;
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status();
+    CAIRN_ASSIGN_OR_RETURN(s3::DeleteObjectsResult result, client.DeleteObjects(bucket, batch));
+    if (!result.errors.empty()) {
+      const s3::DeleteObjectError& e = result.errors.front();
+      return UnavailableError(std::string(what) + ": " + std::to_string(result.errors.size()) +
+                              " objects not deleted, first " + e.key + ": " + e.code + " " +
+                              e.message);
+    }
+    deleted += batch.size();
+    batch.clear();
+    return Status();
+  };
   for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(s3::ListObjectsV2Page page, client.ListObjectsV2(bucket, options));
-    CAIRN_RETURN_IF_ERROR(each(page));
-    if (!page.is_truncated) return Status();
-    options.continuation_token = page.next_continuation_token;
+    CAIRN_ASSIGN_OR_RETURN(std::optional<s3::ObjectSummary> object, lister->Next());
+    if (!object) break;
+    batch.push_back({object->key, ""});
+    if (batch.size() == s3::kMaxDeleteObjectsKeys) CAIRN_RETURN_IF_ERROR(flush());
   }
+  CAIRN_RETURN_IF_ERROR(flush());
+  return deleted;
 }
 
 Status RunLs(const ObjArgs& args) {
@@ -241,25 +262,8 @@ Status RunRm(const ObjArgs& args) {
     CAIRN_RETURN_IF_ERROR(c.client->DeleteObject(path.bucket, path.key));
     return WriteStdout("deleted: " + args.url + "\n");
   }
-  s3::ListOptions options;
-  options.prefix = path.key;
-  uint64_t deleted = 0;
-  CAIRN_RETURN_IF_ERROR(ForEachPage(
-      *c.client, path.bucket, options, [&](const s3::ListObjectsV2Page& page) -> Status {
-        if (page.contents.empty()) return Status();
-        std::vector<s3::ObjectIdentifier> batch;  // a page holds at most 1,000: one request
-        for (const s3::ObjectSummary& o : page.contents) batch.push_back({o.key, ""});
-        CAIRN_ASSIGN_OR_RETURN(s3::DeleteObjectsResult result,
-                               c.client->DeleteObjects(path.bucket, batch));
-        if (!result.errors.empty()) {
-          const s3::DeleteObjectError& e = result.errors.front();
-          return UnavailableError(
-              "rm -r " + args.url + ": " + std::to_string(result.errors.size()) +
-              " objects not deleted, first " + e.key + ": " + e.code + " " + e.message);
-        }
-        deleted += batch.size();
-        return Status();
-      }));
+  CAIRN_ASSIGN_OR_RETURN(uint64_t deleted,
+                         DeleteAllUnder(*c.client, path.bucket, path.key, "rm -r " + args.url));
   return WriteStdout("deleted " + std::to_string(deleted) + " objects under " + args.url + "\n");
 }
 
@@ -274,13 +278,14 @@ Status RunMb(const ObjArgs& args) {
 Status RunRb(const ObjArgs& args) {
   CAIRN_ASSIGN_OR_RETURN(S3Path path, ParseS3Path(args.url));
   if (path.bucket.empty() || !path.key.empty()) return InvalidArgumentError("rb needs s3://bucket");
-  if (args.force) {
-    ObjArgs rm = args;
-    rm.recursive = true;
-    rm.url = "s3://" + path.bucket + "/";
-    CAIRN_RETURN_IF_ERROR(RunRm(rm));
-  }
   CAIRN_ASSIGN_OR_RETURN(Connection c, Connect(args));
+  if (args.force) {
+    std::string url = "s3://" + path.bucket + "/";
+    CAIRN_ASSIGN_OR_RETURN(uint64_t deleted,
+                           DeleteAllUnder(*c.client, path.bucket, "", "rb --force " + url));
+    CAIRN_RETURN_IF_ERROR(
+        WriteStdout("deleted " + std::to_string(deleted) + " objects under " + url + "\n"));
+  }
   CAIRN_RETURN_IF_ERROR(c.client->DeleteBucket(path.bucket));
   return WriteStdout("remove_bucket: " + path.bucket + "\n");
 }

@@ -114,6 +114,14 @@ size_t Manifest::directory_count() const {
   return live - 1 - file_count_;
 }
 
+uint64_t Manifest::total_file_size() const {
+  uint64_t total = 0;
+  for (const Node& n : nodes_) {
+    if (n.live && n.kind == NodeKind::kFile) total += n.size;
+  }
+  return total;
+}
+
 uint32_t Manifest::AddBlock(const Locator& locator) {
   auto [it, inserted] =
       index_->block_ids.try_emplace(locator.ToString(), static_cast<uint32_t>(blocks_.size()));

@@ -83,6 +83,8 @@ class Manifest {
   const std::vector<Locator>& blocks() const { return blocks_; }
   size_t file_count() const { return file_count_; }
   size_t directory_count() const;  // excluding the root
+  // The sum of every file's size (one pass over the nodes, no sorting).
+  uint64_t total_file_size() const;
 
   // --- Building. Paths are '/'-separated, unescaped names; "." and ".." components, empty
   // components and names that clash with an existing node of the other kind are errors.
