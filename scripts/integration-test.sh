@@ -71,5 +71,26 @@ aws s3 mb "s3://$b-f" >/dev/null
 aws s3 cp --only-show-errors "$x" "s3://$b-f/a/b.bin"
 check "cairn obj rb --force empties the bucket first" "$cairn" obj rb --force "s3://$b-f"
 
+# `cairn obj cp` and `aws s3 cp` read each other's objects byte for byte, multipart both ways.
+t=cairn-it-cp-$$
+d=$CAIRN_IT_AWS_DIR/cp
+mkdir -p "$d/tree/sub"
+head -c 23000001 /dev/urandom >"$d/big.bin"
+head -c 1000 /dev/urandom >"$d/tree/a.bin"
+head -c 6000000 /dev/urandom >"$d/tree/sub/b.bin"
+aws s3 mb "s3://$t" >/dev/null
+check "cairn obj cp up (multipart)" "$cairn" obj cp -q "$d/big.bin" "s3://$t/cairn.bin"
+check "aws s3 cp reads cairn's upload" bash -c "aws s3 cp --only-show-errors 's3://$t/cairn.bin' '$d/aws.got' && cmp '$d/big.bin' '$d/aws.got'"
+aws s3 cp --only-show-errors "$d/big.bin" "s3://$t/aws.bin"
+check "cairn obj cp down verifies aws's multipart ETag" bash -c "'$cairn' obj cp --json 's3://$t/aws.bin' '$d/cairn.got' | grep -q '\"verified\":\"part-md5s\"' && cmp '$d/big.bin' '$d/cairn.got'"
+check "cairn obj cp from stdin (spool) to stdout" bash -c "'$cairn' obj cp -q --policy spool - 's3://$t/pipe.bin' <'$d/big.bin' && cmp <('$cairn' obj cp 's3://$t/pipe.bin' -) '$d/big.bin'"
+check "cairn obj cp -r up, aws reads" bash -c "'$cairn' obj cp -q -r '$d/tree' 's3://$t/tree' && aws s3 cp --only-show-errors --recursive 's3://$t/tree' '$d/tree.aws' && diff -r '$d/tree' '$d/tree.aws'"
+check "cairn obj cp -r down" bash -c "'$cairn' obj cp -q -r 's3://$t/tree/' '$d/tree.cairn' && diff -r '$d/tree' '$d/tree.cairn'"
+check "cairn obj mv s3 to s3" bash -c "'$cairn' obj mv -q 's3://$t/cairn.bin' 's3://$t/moved.bin' && ! aws s3api head-object --bucket '$t' --key cairn.bin >/dev/null 2>&1 && cmp <('$cairn' obj cp 's3://$t/moved.bin' -) '$d/big.bin'"
+check "cairn obj cp of a missing object exits 1" bash -c "'$cairn' obj cp -q 's3://$t/nope' '$d/nope' 2>/dev/null; [[ \$? == 1 && ! -e '$d/nope' ]]"
+check "cairn obj cp usage error exits 2" bash -c "'$cairn' obj cp -q '$d/big.bin' '$d/x' 2>/dev/null; [[ \$? == 2 ]]"
+check "no multipart upload left by cairn obj cp" bash -c "[[ \$(aws s3api list-multipart-uploads --bucket '$t' --query 'Uploads' --output text) == None ]]"
+aws s3 rb --force "s3://$t" >/dev/null
+
 echo "integration: $passed passed, $failed failed"
 ((failed == 0))

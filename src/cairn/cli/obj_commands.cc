@@ -2,7 +2,7 @@
 //
 // Credentials, region and endpoint are found the way the AWS CLI finds them (flags, AWS_*
 // variables, ~/.aws/credentials and ~/.aws/config; objstore/s3/settings.h). Transfers (`cp`,
-// `mv`) come with the transfer engine.
+// `mv`) are in obj_transfer_commands.cc.
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cairn/cli/command.h"
+#include "cairn/cli/obj_transfer_commands.h"
 #include "cairn/common/hash.h"
 #include "cairn/http/curl_http_client.h"
 #include "cairn/io/env.h"
@@ -38,23 +39,6 @@ struct ObjArgs {
   bool force = false;
 };
 
-struct S3Path {
-  std::string bucket;
-  std::string key;
-};
-
-Result<S3Path> ParseS3Path(std::string_view url) {
-  constexpr std::string_view kScheme = "s3://";
-  if (!url.starts_with(kScheme)) {
-    return InvalidArgumentError("\"" + std::string(url) + "\" is not an s3://bucket/key URL");
-  }
-  url.remove_prefix(kScheme.size());
-  size_t slash = url.find('/');
-  S3Path path{std::string(url.substr(0, slash)),
-              slash == std::string_view::npos ? "" : std::string(url.substr(slash + 1))};
-  return path;
-}
-
 // Reads a file through the Env, "" when it does not exist.
 Result<std::string> ReadOptionalFile(const std::string& path) {
   Result<std::unique_ptr<io::FileContents>> contents = io::Env::Default()->ReadFile(path);
@@ -65,41 +49,11 @@ Result<std::string> ReadOptionalFile(const std::string& path) {
   return std::string((*contents)->data());
 }
 
-// The S3 client for these flags and this process's environment and AWS files.
-struct Connection {
-  std::unique_ptr<http::CurlHttpClient> http;
-  std::unique_ptr<s3::S3Client> client;
-};
-
-Result<Connection> Connect(const ObjArgs& args) {
-  s3::S3SettingsInput input;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string_view var(*e);
-    size_t eq = var.find('=');
-    if (var.starts_with("AWS_") && eq != std::string_view::npos) {
-      input.environment.emplace(std::string(var.substr(0, eq)), std::string(var.substr(eq + 1)));
-    }
-  }
-  if (!args.profile.empty()) input.profile = args.profile;
-  if (!args.region.empty()) input.region = args.region;
-  if (!args.endpoint_url.empty()) input.endpoint_url = args.endpoint_url;
-  const char* home = std::getenv("HOME");
-  std::string aws_dir = std::string(home != nullptr ? home : "") + "/.aws/";
-  auto file = [&](const char* variable, const char* name) {
-    auto it = input.environment.find(variable);
-    return it != input.environment.end() ? it->second : aws_dir + name;
-  };
-  input.credentials_file_name = file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-  input.config_file_name = file("AWS_CONFIG_FILE", "config");
-  CAIRN_ASSIGN_OR_RETURN(input.credentials_file_text,
-                         ReadOptionalFile(input.credentials_file_name));
-  CAIRN_ASSIGN_OR_RETURN(input.config_file_text, ReadOptionalFile(input.config_file_name));
-  CAIRN_ASSIGN_OR_RETURN(s3::S3Settings settings, s3::ResolveS3Settings(input));
-  Connection c;
-  CAIRN_ASSIGN_OR_RETURN(c.http, http::CurlHttpClient::Create({}));
-  CAIRN_ASSIGN_OR_RETURN(c.client,
-                         s3::S3Client::Create(settings, c.http.get(), io::Env::Default()));
-  return c;
+Result<S3Connection> Connect(const ObjArgs& args) {
+  return ConnectS3({.profile = args.profile,
+                    .region = args.region,
+                    .endpoint_url = args.endpoint_url,
+                    .max_connections = 16});
 }
 
 std::string FormatTime(int64_t unix_seconds) {
@@ -157,7 +111,7 @@ Result<uint64_t> DeleteAllUnder(s3::S3Client& client, const std::string& bucket,
 }
 
 Status RunLs(const ObjArgs& args) {
-  CAIRN_ASSIGN_OR_RETURN(Connection c, Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(S3Connection c, Connect(args));
   if (args.url.empty() || args.url == "s3://") {
     CAIRN_ASSIGN_OR_RETURN(s3::ListBucketsResult buckets, c.client->ListBuckets());
     std::string out;
@@ -207,7 +161,7 @@ Status RunLs(const ObjArgs& args) {
 Status RunStat(const ObjArgs& args) {
   CAIRN_ASSIGN_OR_RETURN(S3Path path, ParseS3Path(args.url));
   if (path.key.empty()) return InvalidArgumentError("stat needs s3://bucket/key");
-  CAIRN_ASSIGN_OR_RETURN(Connection c, Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(S3Connection c, Connect(args));
   CAIRN_ASSIGN_OR_RETURN(s3::ObjectInfo info, c.client->HeadObject(path.bucket, path.key));
   std::string out;
   if (args.json) {
@@ -236,7 +190,7 @@ Status RunStat(const ObjArgs& args) {
 Status RunCat(const ObjArgs& args) {
   CAIRN_ASSIGN_OR_RETURN(S3Path path, ParseS3Path(args.url));
   if (path.key.empty()) return InvalidArgumentError("cat needs s3://bucket/key");
-  CAIRN_ASSIGN_OR_RETURN(Connection c, Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(S3Connection c, Connect(args));
   Md5 md5;
   CAIRN_ASSIGN_OR_RETURN(s3::ObjectInfo info,
                          c.client->GetObject(path.bucket, path.key, {}, [&](std::string_view p) {
@@ -256,7 +210,7 @@ Status RunCat(const ObjArgs& args) {
 
 Status RunRm(const ObjArgs& args) {
   CAIRN_ASSIGN_OR_RETURN(S3Path path, ParseS3Path(args.url));
-  CAIRN_ASSIGN_OR_RETURN(Connection c, Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(S3Connection c, Connect(args));
   if (!args.recursive) {
     if (path.key.empty()) return InvalidArgumentError("rm needs s3://bucket/key (or -r)");
     CAIRN_RETURN_IF_ERROR(c.client->DeleteObject(path.bucket, path.key));
@@ -270,7 +224,7 @@ Status RunRm(const ObjArgs& args) {
 Status RunMb(const ObjArgs& args) {
   CAIRN_ASSIGN_OR_RETURN(S3Path path, ParseS3Path(args.url));
   if (path.bucket.empty() || !path.key.empty()) return InvalidArgumentError("mb needs s3://bucket");
-  CAIRN_ASSIGN_OR_RETURN(Connection c, Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(S3Connection c, Connect(args));
   CAIRN_RETURN_IF_ERROR(c.client->CreateBucket(path.bucket));
   return WriteStdout("make_bucket: " + path.bucket + "\n");
 }
@@ -278,7 +232,7 @@ Status RunMb(const ObjArgs& args) {
 Status RunRb(const ObjArgs& args) {
   CAIRN_ASSIGN_OR_RETURN(S3Path path, ParseS3Path(args.url));
   if (path.bucket.empty() || !path.key.empty()) return InvalidArgumentError("rb needs s3://bucket");
-  CAIRN_ASSIGN_OR_RETURN(Connection c, Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(S3Connection c, Connect(args));
   if (args.force) {
     std::string url = "s3://" + path.bucket + "/";
     CAIRN_ASSIGN_OR_RETURN(uint64_t deleted,
@@ -292,14 +246,60 @@ Status RunRb(const ObjArgs& args) {
 
 }  // namespace
 
+Result<S3Path> ParseS3Path(std::string_view url) {
+  constexpr std::string_view kScheme = "s3://";
+  if (!url.starts_with(kScheme)) {
+    return InvalidArgumentError("\"" + std::string(url) + "\" is not an s3://bucket/key URL");
+  }
+  url.remove_prefix(kScheme.size());
+  size_t slash = url.find('/');
+  S3Path path{std::string(url.substr(0, slash)),
+              slash == std::string_view::npos ? "" : std::string(url.substr(slash + 1))};
+  return path;
+}
+
+Result<S3Connection> ConnectS3(const S3ConnectionFlags& flags) {
+  s3::S3SettingsInput input;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view var(*e);
+    size_t eq = var.find('=');
+    if (var.starts_with("AWS_") && eq != std::string_view::npos) {
+      input.environment.emplace(std::string(var.substr(0, eq)), std::string(var.substr(eq + 1)));
+    }
+  }
+  if (!flags.profile.empty()) input.profile = flags.profile;
+  if (!flags.region.empty()) input.region = flags.region;
+  if (!flags.endpoint_url.empty()) input.endpoint_url = flags.endpoint_url;
+  const char* home = std::getenv("HOME");
+  std::string aws_dir = std::string(home != nullptr ? home : "") + "/.aws/";
+  auto file = [&](const char* variable, const char* name) {
+    auto it = input.environment.find(variable);
+    return it != input.environment.end() ? it->second : aws_dir + name;
+  };
+  input.credentials_file_name = file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+  input.config_file_name = file("AWS_CONFIG_FILE", "config");
+  CAIRN_ASSIGN_OR_RETURN(input.credentials_file_text,
+                         ReadOptionalFile(input.credentials_file_name));
+  CAIRN_ASSIGN_OR_RETURN(input.config_file_text, ReadOptionalFile(input.config_file_name));
+  CAIRN_ASSIGN_OR_RETURN(s3::S3Settings settings, s3::ResolveS3Settings(input));
+  S3Connection c;
+  http::CurlHttpClientOptions http_options;
+  http_options.max_connections_per_endpoint = std::max(flags.max_connections, 1);
+  CAIRN_ASSIGN_OR_RETURN(c.http, http::CurlHttpClient::Create(http_options));
+  CAIRN_ASSIGN_OR_RETURN(c.client,
+                         s3::S3Client::Create(settings, c.http.get(), io::Env::Default()));
+  return c;
+}
+
 void RegisterObjCommands(CLI::App& app, RunState* state) {
   static ObjArgs args;  // CLI11 binds options by address
-  CLI::App* obj = AddCommandGroup(app, "obj", "List, read and delete objects in S3 stores");
+  CLI::App* obj = AddCommandGroup(app, "obj", "Copy, list, read and delete objects in S3 stores");
   obj->footer(
       "Credentials, region and endpoint come from the flags, AWS_* variables and\n"
       "~/.aws/{credentials,config}, as for the aws CLI (AWS_ENDPOINT_URL for RGW, MinIO, ...).\n"
       "\n"
       "Examples:\n"
+      "  cairn obj cp ./run42 s3://bucket/run42/ -r\n"
       "  cairn obj ls s3://bucket/prefix/\n"
       "  cairn obj cat s3://bucket/data.csv | head");
   auto add = [&](const char* name, const char* description, Status (*run)(const ObjArgs&),
@@ -331,6 +331,7 @@ void RegisterObjCommands(CLI::App& app, RunState* state) {
   add("mb", "Make a bucket", RunMb, "s3://bucket");
   CLI::App* rb = add("rb", "Remove a bucket", RunRb, "s3://bucket");
   rb->add_flag("--force", args.force, "Delete every object in it first");
+  RegisterObjTransferCommands(obj, state);
 }
 
 }  // namespace cairn::cli

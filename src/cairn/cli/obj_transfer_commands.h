@@ -1,0 +1,51 @@
+// Plumbing shared by the `cairn obj` command files: the S3 connection made from the flags and the
+// process environment (obj_commands.cc), and the registration of `cp` and `mv`
+// (obj_transfer_commands.cc) inside the `obj` group.
+#ifndef CAIRN_CLI_OBJ_TRANSFER_COMMANDS_H_
+#define CAIRN_CLI_OBJ_TRANSFER_COMMANDS_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cairn/cli/command.h"
+#include "cairn/common/result.h"
+#include "cairn/http/curl_http_client.h"
+#include "cairn/objstore/s3/client.h"
+
+namespace CLI {
+class App;
+}
+
+namespace cairn::cli {
+
+struct S3ConnectionFlags {
+  std::string profile;
+  std::string region;
+  std::string endpoint_url;
+  // Connections kept per endpoint (at least the parts in flight).
+  int max_connections = 16;
+};
+
+// An S3 client and the HTTP client under it. Owns both.
+struct S3Connection {
+  std::unique_ptr<http::CurlHttpClient> http;
+  std::unique_ptr<objstore::s3::S3Client> client;
+};
+
+// The client for these flags, AWS_* variables and ~/.aws files, as the aws CLI finds them.
+Result<S3Connection> ConnectS3(const S3ConnectionFlags& flags);
+
+struct S3Path {
+  std::string bucket;
+  std::string key;
+};
+// "s3://bucket/key" → {bucket, key}; kInvalidArgument for other text.
+Result<S3Path> ParseS3Path(std::string_view url);
+
+// Adds `cp` and `mv` to the `obj` command group.
+void RegisterObjTransferCommands(CLI::App* obj, RunState* state);
+
+}  // namespace cairn::cli
+
+#endif  // CAIRN_CLI_OBJ_TRANSFER_COMMANDS_H_
