@@ -4,6 +4,8 @@
 #      1,000,000 files, each in MB/s next to MD5 of the same bytes in the same binary.
 #   2. Whole commands on a ~100 MB manifest file: `cairn manifest pdh|normalize|validate` against
 #      `openssl md5` of the same file (median of interleaved runs), and MD5 of a 64 MiB block.
+#   3. S3 transfers (bench/s3_transfer.py) on a Ceph RGW started here: `cairn obj cp` up and down
+#      beside aws cli, s3cmd and rclone (BENCH_S3=0 skips; BENCH_S3_MIB, BENCH_S3_RUNS).
 # Usage: bench/run.sh BUILD_DIR   (the Release build; results also go to BUILD_DIR/bench/)
 set -euo pipefail
 build=$(realpath "${1:?usage: bench/run.sh BUILD_DIR}")
@@ -37,5 +39,19 @@ python3 bench/compare.py --runs "$runs" --bytes "$bytes" \
   --baseline "openssl md5 $shuffled" \
   "cairn manifest pdh=$cairn manifest pdh $shuffled" \
   "cairn manifest normalize=$cairn manifest normalize $shuffled" | tee "$out/manifest-shuffled.md"
+
+if [[ ${BENCH_S3:-1} != 0 ]]; then
+  echo
+  echo "== S3 transfers against a local Ceph RGW: cairn obj cp beside aws cli, s3cmd and rclone"
+  store=$out/rgw
+  trap 'scripts/object-store stop "$store" >/dev/null 2>&1 || true' EXIT
+  env_lines=$(CAIRN_OBJECT_STORE_PORT=${BENCH_S3_PORT:-48480} CAIRN_OBJECT_STORE_OSD_GIB=48 \
+    scripts/object-store start "$store")
+  eval "$env_lines"
+  python3 bench/s3_transfer.py --cairn "$cairn" --work "$out/s3" --runs "${BENCH_S3_RUNS:-3}" \
+    --big-mib "${BENCH_S3_MIB:-2048}" | tee "$out/s3.md"
+  scripts/object-store stop "$store" >/dev/null
+  rm -rf "$store" "$out/s3"  # RGW does not punch freed space out of its BlueStore file
+fi
 echo
 echo "Record these in docs/benchmarks.md with the command: make bench"

@@ -10,6 +10,7 @@ packages=(
   libssl-dev openssl libfmt-dev libcli11-dev libcurl4-openssl-dev libpugixml-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libsqlite3-dev libpq-dev nlohmann-json3-dev postgresql fuse3 libfuse3-dev
+  time s3cmd rclone
 )
 
 missing=()
