@@ -49,7 +49,7 @@ struct ServerRequest {
   HttpHeaders headers;
   // Content-Length when the request has one; nullopt for chunked bodies (and no body).
   std::optional<uint64_t> content_length;
-  std::string remote_address;  // "127.0.0.1:54321"
+  std::string remote_address;         // "127.0.0.1:54321"
   RequestBodyReader* body = nullptr;  // never null while a handler runs; empty body reads 0
 
   std::optional<std::string_view> Header(std::string_view name) const { return headers.Get(name); }
@@ -59,7 +59,11 @@ struct ServerRequest {
 //
 // Either Send (whole reply) or Start then Write pieces. Headers may be set until Send/Start.
 // A handler that returns without answering gets a 500. Write returns kUnavailable when the peer
-// went away: the handler should stop and return.
+// went away: the handler should stop and return. A handler that returns after Start with fewer
+// body bytes written than it announced aborts the reply: the server closes the connection, so the
+// client sees a short body and never a complete wrong one (how a keepstore withholds a block whose
+// hash does not match). A handler that does not read the whole request body gets
+// "Connection: close" added to its reply.
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
@@ -84,11 +88,17 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";
   // Handler threads: requests handled at once.
   int worker_threads = 8;
+  // Threads that move bytes between sockets and handlers (Asio io_context threads).
+  int io_threads = 2;
+  // Open connections; a connection past this is closed as soon as it is accepted.
+  size_t max_connections = 1024;
   // Requests parsed and waiting for a worker; one more is answered 503 at once.
   size_t max_queued_requests = 64;
   // Request line plus headers.
   size_t max_header_bytes = 64 * 1024;
-  // A peer that sends or takes no byte for this long is dropped (slowloris, dead clients).
+  // A peer that sends or takes no byte for this long is dropped (slowloris, dead clients). It also
+  // bounds the time a peer may take to send a whole request header, and the wait for the next
+  // request on a kept-alive connection.
   std::chrono::milliseconds idle_timeout{30'000};
 };
 
