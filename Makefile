@@ -14,7 +14,9 @@ CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 all: build
 
 help:
-	@echo "make run          install, build and start Cairn (embedded default)"
+	@echo "make run          install, build and start Cairn: cairn server (SQLite, local disk)"
+	@echo "                  with state in DATA=$(DATA), on LISTEN=$(LISTEN)"
+	@echo "make demo         a tour of the format tools"
 	@echo "make test         install, build, and run every check: unit tests (Release and"
 	@echo "                  ASan+UBSan), fuzzers, format and layering checks"
 	@echo "make build        Release build in $(BUILD)/release (the binary: $(BUILD)/release/cairn)"
@@ -47,8 +49,15 @@ debug: deps $(BUILD)/debug/build.ninja
 asan: deps $(BUILD)/asan/build.ninja
 	cmake --build $(BUILD)/asan -j $(JOBS)
 
-# Until `cairn server` exists, `make run` shows the format tools on a small collection.
+# `make run`: Cairn on this machine, the embedded default (catalog on SQLite, one keepstore on
+# a local directory), all state in $(DATA), in the foreground until Ctrl-C.
+DATA ?= $(HOME)/cairn-data
+LISTEN ?= 127.0.0.1:9100
 run: build
+	$(BUILD)/release/cairn server --data $(DATA) --listen $(LISTEN)
+
+# The tour of the format tools on a small collection (no server needed).
+demo: build
 	@scripts/demo.sh $(BUILD)/release/cairn
 
 test: deps format-check lint test-release test-integration test-asan test-tsan fuzz
@@ -70,7 +79,7 @@ test-integration: build
 
 # ThreadSanitizer on the modules that run threads (common's pools and queues, the HTTP client,
 # the retry budget, the S3 lister).
-TSAN_TESTS := common_test http_test objstore_test objstore_s3_test objstore_transfer_test client_test httpd_test blockstore_test
+TSAN_TESTS := common_test http_test objstore_test objstore_s3_test objstore_transfer_test client_test httpd_test blockstore_test sql_test metadata_test
 test-tsan: deps $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target $(TSAN_TESTS)
 	for t in $(TSAN_TESTS); do \

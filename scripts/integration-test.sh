@@ -8,9 +8,13 @@ build=$(realpath "${1:?usage: integration-test.sh BUILD_DIR}")
 cd "$(dirname "$0")/.."
 work=$(mktemp -d "${TMPDIR:-/tmp}/cairn-it.XXXXXX")
 store=$work/store
+# PostgreSQL for the catalog suite: its own directory, which the postgres user must reach.
+pg=$(mktemp -d "${TMPDIR:-/tmp}/cairn-it-pg.XXXXXX")
+chmod 755 "$pg"
 cleanup() {
   scripts/object-store stop "$store" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  scripts/postgres stop "$pg" >/dev/null 2>&1 || true
+  rm -rf "$work" "$pg"
 }
 trap cleanup EXIT
 
@@ -25,6 +29,8 @@ start=$(date +%s)
 env_lines=$(scripts/object-store start "$store")
 eval "$env_lines"
 echo "integration: object store up in $(( $(date +%s) - start )) s at $AWS_ENDPOINT_URL" >&2
+pg_env=$(CAIRN_POSTGRES_PORT=${CAIRN_POSTGRES_PORT:-18433} scripts/postgres start "$pg")
+eval "$pg_env"  # CAIRN_TEST_POSTGRES_DSN, for catalog_postgres_integration_test
 
 # The aws CLI's side of the exchange: an object it writes for Cairn to read.
 export CAIRN_IT_AWS_DIR=$work/aws CAIRN_IT_AWS_BUCKET=cairn-it-aws-$$
@@ -91,6 +97,12 @@ check "cairn obj cp of a missing object exits 1" bash -c "'$cairn' obj cp -q 's3
 check "cairn obj cp usage error exits 2" bash -c "'$cairn' obj cp -q '$d/big.bin' '$d/x' 2>/dev/null; [[ \$? == 2 ]]"
 check "no multipart upload left by cairn obj cp" bash -c "[[ \$(aws s3api list-multipart-uploads --bucket '$t' --query 'Uploads' --output text) == None ]]"
 aws s3 rb --force "s3://$t" >/dev/null
+
+# Keep end to end on real processes (catalog + two keepstores): SQLite, then PostgreSQL.
+check "keep end to end (SQLite)" python3 tests/integration/keep_e2e.py "$build/cairn"
+psql -q "$CAIRN_TEST_POSTGRES_DSN" -c "CREATE DATABASE cairn_e2e" >/dev/null
+check "keep end to end (PostgreSQL)" python3 tests/integration/keep_e2e.py "$build/cairn" --quick \
+  --big-mib 65 --database "${CAIRN_TEST_POSTGRES_DSN%/*}/cairn_e2e"
 
 echo "integration: $passed passed, $failed failed"
 ((failed == 0))

@@ -31,6 +31,13 @@ struct RunState {
 void RegisterManifestCommands(CLI::App& app, RunState* state);
 void RegisterLocatorCommands(CLI::App& app, RunState* state);
 void RegisterObjCommands(CLI::App& app, RunState* state);
+void RegisterKeepCommands(CLI::App& app, RunState* state);
+void RegisterApiCommand(CLI::App& app, RunState* state);
+void RegisterAdminCommands(CLI::App& app, RunState* state);
+void RegisterKeepstoreCommand(CLI::App& app, RunState* state);
+void RegisterServerCommand(CLI::App& app, RunState* state);
+// Writes a secret (a token) to `path`, created with mode 0600 and renamed into place.
+Status WriteSecretFile(const std::string& path, std::string_view contents);
 
 // The help text of `command`, whose full name is `full_name` ("cairn manifest pdh").
 std::string HelpText(const CLI::App* command, const std::string& full_name);

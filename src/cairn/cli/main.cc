@@ -52,6 +52,11 @@ int Main(int argc, char** argv) {
   RegisterManifestCommands(app, &state);
   RegisterLocatorCommands(app, &state);
   RegisterObjCommands(app, &state);
+  RegisterKeepCommands(app, &state);
+  RegisterApiCommand(app, &state);
+  RegisterAdminCommands(app, &state);
+  RegisterKeepstoreCommand(app, &state);
+  RegisterServerCommand(app, &state);
 
   std::vector<std::string> help_path;
   CLI::App* help = app.add_subcommand("help", "Show the help of a command");

@@ -1,0 +1,155 @@
+// cairn keepstore: the Keep block server over directory volumes (DESIGN.md §3).
+#include <signal.h>
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cairn/blockstore/authenticator.h"
+#include "cairn/blockstore/keepstore.h"
+#include "cairn/blockstore/keepstore_service.h"
+#include "cairn/cli/command.h"
+#include "cairn/http/curl_http_client.h"
+#include "cairn/httpd/http_server.h"
+#include "cairn/httpd/request_log.h"
+#include "cairn/io/env.h"
+
+namespace cairn::cli {
+namespace {
+
+struct KeepstoreArgs {
+  std::string listen;
+  std::vector<std::string> volumes;
+  std::string key_file;
+  std::string api_host;
+  int threads = 8;
+  int max_requests = 64;
+  double auth_cache_seconds = 5;
+  int64_t signing_ttl = int64_t{14} * 24 * 3600;
+  double grace_seconds = 10;
+};
+
+std::string Now() { return FormatUtc(io::Env::Default()->NowUnixSeconds(), "%Y-%m-%dT%H:%M:%SZ"); }
+
+void LogLine(const std::string& line) {
+  // One fprintf per line: lines from concurrent requests do not interleave.
+  std::fprintf(stderr, "%s %s\n", Now().c_str(), line.c_str());
+}
+
+Result<std::string> ReadKey(const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(auto contents, ReadInput(path));
+  std::string_view key = contents->data();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.remove_suffix(1);
+  if (key.empty()) return InvalidArgumentError("blob signing key file " + path + " is empty");
+  return std::string(key);
+}
+
+Status RunKeepstore(const KeepstoreArgs& args) {
+  if (args.threads < 1 || args.max_requests < 1) {
+    return InvalidArgumentError("--threads and --max-requests must be at least 1");
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::string key, ReadKey(args.key_file));
+  std::string api_url = args.api_host;
+  if (!api_url.starts_with("http://") && !api_url.starts_with("https://")) {
+    api_url = "http://" + api_url;
+  }
+  http::CurlHttpClientOptions client_options;
+  client_options.max_connections_per_endpoint = 4;
+  client_options.connect_timeout = std::chrono::milliseconds(5000);
+  CAIRN_ASSIGN_OR_RETURN(auto client, http::CurlHttpClient::Create(client_options));
+  blockstore::CatalogAuthenticatorOptions auth_options;
+  auth_options.api_url = api_url;
+  auth_options.cache_ttl =
+      std::chrono::milliseconds(static_cast<int64_t>(args.auth_cache_seconds * 1000));
+  blockstore::CatalogAuthenticator authenticator(client.get(), io::Env::Default(), auth_options);
+
+  blockstore::KeepstoreServiceOptions service_options;
+  service_options.volume_dirs = args.volumes;
+  service_options.authenticator = &authenticator;
+  service_options.blob_signing_key = key;
+  service_options.blob_signing_ttl_seconds = args.signing_ttl;
+  service_options.log = [](std::string_view m) { LogLine("keepstore: " + std::string(m)); };
+  CAIRN_ASSIGN_OR_RETURN(auto service, blockstore::KeepstoreService::Open(service_options));
+
+  // Signals are taken by sigwait below: block them before any thread starts, so every thread
+  // inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  httpd::HttpServerOptions server_options;
+  server_options.listen = args.listen;
+  server_options.worker_threads = args.threads;
+  server_options.max_queued_requests = static_cast<size_t>(args.max_requests);
+  httpd::Handler handler = httpd::WithRequestLog(
+      service->handler(), blockstore::RedactSignatures,
+      [](const httpd::RequestLogEntry& e) { LogLine(httpd::FormatRequestLogEntry(e)); });
+  CAIRN_ASSIGN_OR_RETURN(auto server, httpd::HttpServer::Start(server_options, handler));
+
+  std::string volumes;
+  for (const auto& v : service->volumes()) {
+    volumes += " " + v->root() + " (" + v->uuid() + ")";
+  }
+  size_t colon = args.listen.rfind(':');
+  LogLine("cairn keepstore: listening on " + args.listen.substr(0, colon) + ":" +
+          std::to_string(server->port()) + "; volumes:" + volumes + "; catalog " + api_url);
+  std::fflush(stderr);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  LogLine(std::string("cairn keepstore: ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+          ": finishing requests in progress");
+  server->Shutdown(std::chrono::milliseconds(static_cast<int64_t>(args.grace_seconds * 1000)));
+  LogLine("cairn keepstore: stopped");
+  return Status::OK();
+}
+
+}  // namespace
+
+void RegisterKeepstoreCommand(CLI::App& app, RunState* state) {
+  static KeepstoreArgs args;  // CLI11 binds options by address
+  CLI::App* cmd = app.add_subcommand("keepstore", "Run a Keep block server over local directories");
+  cmd->add_option("--listen", args.listen, "Address to serve on, HOST:PORT (port 0: any free)")
+      ->required();
+  cmd->add_option("--volume", args.volumes, "A directory to keep blocks in (repeat for more)")
+      ->required();
+  cmd->add_option("--blob-signing-key-file", args.key_file,
+                  "File holding the blob signing key shared with the catalog")
+      ->required();
+  cmd->add_option("--api-host", args.api_host,
+                  "The catalog, HOST:PORT or a URL: tokens are checked with GET /v1/users/current")
+      ->required();
+  cmd->add_option("--threads", args.threads, "Requests handled at once")->capture_default_str();
+  cmd->add_option("--max-requests", args.max_requests,
+                  "Requests waiting for a thread; past this, 503 at once")
+      ->capture_default_str();
+  cmd->add_option("--auth-cache-ttl", args.auth_cache_seconds,
+                  "Seconds a token the catalog accepted is trusted without asking again")
+      ->capture_default_str();
+  cmd->add_option("--blob-signing-ttl", args.signing_ttl,
+                  "Seconds a signature is valid (must match the catalog's)")
+      ->capture_default_str();
+  cmd->add_option("--shutdown-grace", args.grace_seconds,
+                  "Seconds to let requests in progress finish after SIGINT/SIGTERM")
+      ->capture_default_str();
+  cmd->footer(
+      "Serves the Arvados-compatible Keep block API: PUT /<md5>, GET|HEAD /<signed locator>,\n"
+      "DELETE /<md5> (admin), GET /index[/<prefix>] (admin), GET /mounts (admin),\n"
+      "GET /_health/ping. Logs one line per request on stderr (signatures and tokens never\n"
+      "appear). Stops cleanly on SIGINT or SIGTERM.\n"
+      "\n"
+      "Example:\n"
+      "  cairn keepstore --listen 127.0.0.1:25107 --volume /srv/keep0 --volume /srv/keep1 \\\n"
+      "      --blob-signing-key-file /etc/cairn/blob-signing.key --api-host 127.0.0.1:9000");
+  cmd->callback([state] {
+    Status s = RunKeepstore(args);
+    if (!s.ok()) state->exit_code = ReportError(s);
+  });
+}
+
+}  // namespace cairn::cli
