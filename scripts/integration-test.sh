@@ -98,6 +98,10 @@ check "cairn obj cp usage error exits 2" bash -c "'$cairn' obj cp -q '$d/big.bin
 check "no multipart upload left by cairn obj cp" bash -c "[[ \$(aws s3api list-multipart-uploads --bucket '$t' --query 'Uploads' --output text) == None ]]"
 aws s3 rb --force "s3://$t" >/dev/null
 
+# `cairn mpu`: N worker processes through xargs -P (presigned, no credentials), a failed and a
+# killed worker (aborted, nothing left).
+check "cairn mpu through xargs -P" scripts/mpu-xargs-test.sh "$build"
+
 # Keep end to end on real processes (catalog + two keepstores): SQLite, then PostgreSQL.
 check "keep end to end (SQLite)" python3 tests/integration/keep_e2e.py "$build/cairn"
 psql -q "$CAIRN_TEST_POSTGRES_DSN" -c "CREATE DATABASE cairn_e2e" >/dev/null

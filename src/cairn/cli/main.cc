@@ -56,6 +56,7 @@ int Main(int argc, char** argv) {
   RegisterApiCommand(app, &state);
   RegisterAdminCommands(app, &state);
   RegisterKeepstoreCommand(app, &state);
+  RegisterMpuCommands(app, &state);
   RegisterServerCommand(app, &state);
 
   std::vector<std::string> help_path;
