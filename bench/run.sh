@@ -6,6 +6,8 @@
 #      `openssl md5` of the same file (median of interleaved runs), and MD5 of a 64 MiB block.
 #   3. S3 transfers (bench/s3_transfer.py) on a Ceph RGW started here: `cairn obj cp` up and down
 #      beside aws cli, s3cmd and rclone (BENCH_S3=0 skips; BENCH_S3_MIB, BENCH_S3_RUNS).
+#   4. Keep (bench/keep.py): cairn put / get of a 4 GiB file and 10,000 x 100 KiB files against a
+#      local cairn server, beside openssl md5 and cp (BENCH_KEEP=0 skips; BENCH_KEEP_MIB).
 # Usage: bench/run.sh BUILD_DIR   (the Release build; results also go to BUILD_DIR/bench/)
 set -euo pipefail
 build=$(realpath "${1:?usage: bench/run.sh BUILD_DIR}")
@@ -52,6 +54,14 @@ if [[ ${BENCH_S3:-1} != 0 ]]; then
     --big-mib "${BENCH_S3_MIB:-2048}" | tee "$out/s3.md"
   scripts/object-store stop "$store" >/dev/null
   rm -rf "$store" "$out/s3"  # RGW does not punch freed space out of its BlueStore file
+fi
+
+if [[ ${BENCH_KEEP:-1} != 0 ]]; then
+  echo
+  echo "== Keep: cairn put / get against a local cairn server, beside openssl md5 and cp"
+  python3 bench/keep.py --cairn "$cairn" --work "$out/keep" --runs "${BENCH_KEEP_RUNS:-3}" \
+    --big-mib "${BENCH_KEEP_MIB:-4096}" | tee "$out/keep.md"
+  rm -rf "$out/keep"
 fi
 echo
 echo "Record these in docs/benchmarks.md with the command: make bench"
