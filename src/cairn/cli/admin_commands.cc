@@ -23,49 +23,20 @@ using Json = nlohmann::json;
 // Replies of the catalog are small JSON documents; a list of 1000 items fits easily.
 constexpr size_t kMaxReplyBytes = 64 << 20;
 
-std::string ConfigPath() {
-  const char* xdg = std::getenv("XDG_CONFIG_HOME");
-  if (xdg != nullptr && xdg[0] == '/') return std::string(xdg) + "/cairn/config";
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/.config/cairn/config";
-}
-
-// The variable `name`, else its `NAME=value` line in the config file, else "".
-Result<std::string> Setting(const std::string& name) {
-  const char* env = std::getenv(name.c_str());
-  if (env != nullptr && env[0] != '\0') return std::string(env);
-  Result<std::unique_ptr<io::FileContents>> contents = io::Env::Default()->ReadFile(ConfigPath());
-  if (!contents.ok()) {
-    if (contents.status().code() == StatusCode::kNotFound) return std::string();
-    return contents.status();
-  }
-  std::string_view text = (*contents)->data();
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-    if (line.size() > name.size() && line.starts_with(name) && line[name.size()] == '=') {
-      return std::string(line.substr(name.size() + 1));
-    }
-  }
-  return std::string();
-}
-
 // One connection to the catalog.
 class Api {
  public:
   static Result<Api> Connect() {
     Api api;
-    CAIRN_ASSIGN_OR_RETURN(std::string host, Setting("CAIRN_API_HOST"));
+    CAIRN_ASSIGN_OR_RETURN(std::string host, ClientSetting("CAIRN_API_HOST"));
     if (host.empty()) {
       return InvalidArgumentError("no catalog: set CAIRN_API_HOST (or CAIRN_API_HOST= in " +
-                                  ConfigPath() + ")");
+                                  ClientConfigPath() + ")");
     }
-    CAIRN_ASSIGN_OR_RETURN(api.token_, Setting("CAIRN_API_TOKEN"));
+    CAIRN_ASSIGN_OR_RETURN(api.token_, ClientSetting("CAIRN_API_TOKEN"));
     if (api.token_.empty()) {
       return InvalidArgumentError("no token: set CAIRN_API_TOKEN (or CAIRN_API_TOKEN= in " +
-                                  ConfigPath() + ")");
+                                  ClientConfigPath() + ")");
     }
     CAIRN_ASSIGN_OR_RETURN(api.base_url_, client::ApiBaseUrl(host));
     CAIRN_ASSIGN_OR_RETURN(

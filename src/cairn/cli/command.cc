@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 namespace cairn::cli {
@@ -105,6 +106,36 @@ Result<std::string> ResolveToken(const std::string& token, const std::string& to
     return InvalidArgumentError("token file " + token_file + " is empty");
   size_t end = text.find_last_not_of(" \t\r\n");
   return std::string(text.substr(begin, end - begin + 1));
+}
+
+std::string ClientConfigPath() {
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  if (xdg != nullptr && xdg[0] == '/') return std::string(xdg) + "/cairn/config";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.config/cairn/config";
+}
+
+Result<std::string> ClientSetting(std::string_view name) {
+  const std::string key(name);
+  const char* env = std::getenv(key.c_str());
+  if (env != nullptr && env[0] != '\0') return std::string(env);
+  Result<std::unique_ptr<io::FileContents>> contents =
+      io::Env::Default()->ReadFile(ClientConfigPath());
+  if (!contents.ok()) {
+    if (contents.status().code() == StatusCode::kNotFound) return std::string();
+    return contents.status();
+  }
+  std::string_view text = (*contents)->data();
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=') {
+      return std::string(line.substr(key.size() + 1));
+    }
+  }
+  return std::string();
 }
 
 }  // namespace cairn::cli

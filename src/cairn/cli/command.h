@@ -58,6 +58,14 @@ std::string FormatUtc(int64_t unix_seconds, const char* format);
 // Writes all of `data` to standard output; an error if it could not (e.g. a closed pipe).
 Status WriteStdout(std::string_view data);
 
+// The client settings file: $XDG_CONFIG_HOME/cairn/config, else ~/.config/cairn/config, with lines
+// NAME=value (CAIRN_API_HOST=…, CAIRN_API_TOKEN=…).
+std::string ClientConfigPath();
+
+// The environment variable `name` when set and not empty, else the value of its NAME=value line
+// in ClientConfigPath(), else "" (a missing file is no error).
+Result<std::string> ClientSetting(std::string_view name);
+
 // A secret given as --token or read from --token-file (a path, or "-" for standard input; one
 // line, surrounding whitespace removed). Exactly one must be given.
 Result<std::string> ResolveToken(const std::string& token, const std::string& token_file);

@@ -58,27 +58,6 @@ std::string XdgDir(const char* variable, const char* fallback) {
   return HomeDir() + "/" + fallback;
 }
 
-// CAIRN_API_HOST / CAIRN_API_TOKEN lines of ~/.config/cairn/config.
-Result<std::string> ConfigValue(std::string_view key) {
-  const std::string path = XdgDir("XDG_CONFIG_HOME", ".config") + "/cairn/config";
-  Result<std::unique_ptr<io::FileContents>> contents = io::Env::Default()->ReadFile(path);
-  if (!contents.ok()) {
-    if (contents.status().code() == StatusCode::kNotFound) return std::string();
-    return contents.status();
-  }
-  std::string_view text = (*contents)->data();
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-    if (line.starts_with(key) && line.size() > key.size() && line[key.size()] == '=') {
-      return std::string(line.substr(key.size() + 1));
-    }
-  }
-  return std::string();
-}
-
 struct Session {
   std::unique_ptr<http::CurlHttpClient> http;
   std::unique_ptr<client::CatalogClient> catalog;
@@ -88,11 +67,7 @@ struct Session {
 Result<Session> Connect(const KeepArgs& args) {
   std::string host = args.api_host;
   if (host.empty()) {
-    const char* env = std::getenv("CAIRN_API_HOST");
-    if (env != nullptr) host = env;
-  }
-  if (host.empty()) {
-    CAIRN_ASSIGN_OR_RETURN(host, ConfigValue("CAIRN_API_HOST"));
+    CAIRN_ASSIGN_OR_RETURN(host, ClientSetting("CAIRN_API_HOST"));
   }
   if (host.empty()) {
     return InvalidArgumentError(
@@ -102,10 +77,8 @@ Result<Session> Connect(const KeepArgs& args) {
   std::string token;
   if (!args.token_file.empty()) {
     CAIRN_ASSIGN_OR_RETURN(token, ResolveToken("", args.token_file));
-  } else if (const char* env = std::getenv("CAIRN_API_TOKEN"); env != nullptr && env[0] != '\0') {
-    token = env;
   } else {
-    CAIRN_ASSIGN_OR_RETURN(token, ConfigValue("CAIRN_API_TOKEN"));
+    CAIRN_ASSIGN_OR_RETURN(token, ClientSetting("CAIRN_API_TOKEN"));
   }
   if (token.empty()) {
     return InvalidArgumentError(

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -42,7 +43,8 @@ void LogLine(const std::string& line) {
 Result<std::string> ReadKey(const std::string& path) {
   CAIRN_ASSIGN_OR_RETURN(auto contents, ReadInput(path));
   std::string_view key = contents->data();
-  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.remove_suffix(1);
+  // Trailing whitespace is not part of the key (as `cairn api` reads it: both must agree).
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.remove_suffix(1);
   if (key.empty()) return InvalidArgumentError("blob signing key file " + path + " is empty");
   return std::string(key);
 }

@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -78,7 +79,7 @@ Result<std::string> LoadOrCreateKey(const std::string& path) {
   }
   CAIRN_ASSIGN_OR_RETURN(auto contents, env->ReadFile(path));
   std::string key(contents->data());
-  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
   if (key.size() < 32) {
     return InvalidArgumentError("blob signing key " + path + " is shorter than 32 characters");
   }
