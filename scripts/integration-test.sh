@@ -11,8 +11,10 @@ store=$work/store
 # PostgreSQL for the catalog suite: its own directory, which the postgres user must reach.
 pg=$(mktemp -d "${TMPDIR:-/tmp}/cairn-it-pg.XXXXXX")
 chmod 755 "$pg"
+swift_store=$work/swift  # OpenStack Swift all-in-one, for the Swift conformance runs
 cleanup() {
   scripts/object-store stop "$store" >/dev/null 2>&1 || true
+  scripts/object-store stop "$swift_store" >/dev/null 2>&1 || true
   scripts/postgres stop "$pg" >/dev/null 2>&1 || true
   rm -rf "$work" "$pg"
 }
@@ -39,6 +41,20 @@ aws s3 mb "s3://$CAIRN_IT_AWS_BUCKET" >/dev/null
 head -c 3000001 /dev/urandom >"$CAIRN_IT_AWS_DIR/from-aws.bin"
 aws s3 cp --only-show-errors "$CAIRN_IT_AWS_DIR/from-aws.bin" "s3://$CAIRN_IT_AWS_BUCKET/from-aws.bin"
 
+# OpenStack Swift all-in-one on its default port (RGW keeps ST_* for its own Swift API); the swift
+# CLI uploads an SLO of 100 KiB segments for Cairn to read (object_store_integration_test).
+swift_env=$(scripts/object-store start --swift "$swift_store")
+CAIRN_IT_SWIFT_AUTH=$(eval "$swift_env" && echo "$ST_AUTH")
+export CAIRN_IT_SWIFT_AUTH CAIRN_IT_SWIFT_USER=$ST_USER CAIRN_IT_SWIFT_KEY=$ST_KEY
+export CAIRN_IT_SWIFT_DIR=$work/swift-cli CAIRN_IT_SWIFT_CONTAINER=cairn-it-swift-$$
+# Credentials through the environment, not argv (process listings).
+swift_cli() {
+  ST_AUTH=$CAIRN_IT_SWIFT_AUTH ST_USER=$CAIRN_IT_SWIFT_USER ST_KEY=$CAIRN_IT_SWIFT_KEY swift "$@"
+}
+mkdir -p "$CAIRN_IT_SWIFT_DIR"
+head -c 1000003 /dev/urandom >"$CAIRN_IT_SWIFT_DIR/from-swift.bin"
+(cd "$CAIRN_IT_SWIFT_DIR" && swift_cli upload -q --use-slo -S 102400 "$CAIRN_IT_SWIFT_CONTAINER" from-swift.bin)
+
 check "ctest -L integration" ctest --test-dir "$build" -L integration --output-on-failure
 
 # Cairn's side: the multipart object the test wrote must read back byte for byte with the aws CLI.
@@ -54,6 +70,13 @@ no_uploads_left() {
 }
 check "no multipart upload left behind" no_uploads_left
 aws s3 rb --force "s3://$CAIRN_IT_AWS_BUCKET" >/dev/null
+
+# The SLO Cairn wrote on Swift AIO reads back byte for byte with `swift download`.
+swift_reads_cairn() {
+  swift_cli download -q "$CAIRN_IT_SWIFT_CONTAINER" from-cairn.bin -o "$CAIRN_IT_SWIFT_DIR/from-cairn.got" &&
+    cmp "$CAIRN_IT_SWIFT_DIR/from-cairn.expected" "$CAIRN_IT_SWIFT_DIR/from-cairn.got"
+}
+check "swift download reads the SLO Cairn wrote" swift_reads_cairn
 
 # `cairn obj` as a user runs it, against what the aws CLI sees.
 cairn=$build/cairn
