@@ -122,7 +122,8 @@ class Tools:
 
 
 def table(title, nbytes, results, tools):
-    print(f"\n{title} ({nbytes / 1e6:.0f} MB, median of {len(results[tools[0]])} runs)\n")
+    print(f"\n{title} ({nbytes / 1e6:.0f} MB, median of {len(results[tools[0]])} runs; "
+          f"load now {os.getloadavg()[0]:.2f})\n")
     print("| tool | wall s | MB/s | client CPU s/GiB | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|")
     med = {}

@@ -45,7 +45,7 @@ struct CpArgs {
   bool quiet = false;
   std::string part_size = "8MiB";
   int concurrency = 8;
-  int files_in_flight = 4;
+  int files_in_flight = 8;
   std::string policy = "stream";
   std::string profile;
   std::string region;
@@ -398,7 +398,7 @@ void RegisterObjTransferCommands(CLI::App* obj, RunState* state) {
     cmd->add_option("--policy", args.policy,
                     "Upload write policy: stream (default), single (one part at a time), "
                     "spool (parts staged on local disk; for pipes)");
-    cmd->add_option("--files", args.files_in_flight, "Files in flight with -r (default 4)");
+    cmd->add_option("--files", args.files_in_flight, "Files in flight with -r (default 8)");
     cmd->add_flag("--json", args.json, "One JSON summary on stdout (bytes, seconds, parts, ...)");
     cmd->add_flag("-q,--quiet", args.quiet, "No progress bar and no per-file lines");
     cmd->add_option("--profile", args.profile, "AWS profile (~/.aws/credentials, ~/.aws/config)");

@@ -28,23 +28,18 @@ struct TransferEngine::Range {
 namespace {
 
 // Re-reads what a random-access sink holds and hashes it part by part on `schedule`'s grid.
-Result<std::string> RehashParts(ByteSink& sink, uint64_t size, const PartSchedule& schedule) {
-  std::vector<Md5Digest> md5s;
-  std::string buffer(size_t{1} << 20, '\0');
+Result<std::string> RehashParts(ByteSink& sink, uint64_t size, const PartSchedule& schedule,
+                                MemoryBudget& budget, const std::atomic<bool>* cancel) {
   const int parts = schedule.PartCount(size);
+  std::vector<HashRange> ranges;
   for (int p = 1; p <= parts; ++p) {
-    uint64_t offset = schedule.PartOffset(p);
-    uint64_t end = std::min(size, offset + schedule.PartSize(p));
-    PartHasher hasher;
-    while (offset < end) {
-      std::span<char> out(buffer.data(), std::min<uint64_t>(buffer.size(), end - offset));
-      CAIRN_ASSIGN_OR_RETURN(size_t n, sink.ReadAt(offset, out));
-      if (n == 0) return DataLossError("the written file is shorter than the object");
-      hasher.Update(std::string_view(out.data(), n));
-      offset += n;
-    }
-    md5s.push_back(hasher.Finish());
+    const uint64_t offset = schedule.PartOffset(p);
+    ranges.push_back({offset, std::min(size, offset + schedule.PartSize(p)) - offset});
   }
+  std::vector<Md5Digest> md5s(ranges.size());
+  CAIRN_RETURN_IF_ERROR(HashRangesTogether(
+      [&](uint64_t offset, std::span<char> out) { return sink.ReadAt(offset, out); }, sink.name(),
+      ranges, md5s, budget, cancel));
   return MultipartEtag(md5s);
 }
 
@@ -123,6 +118,14 @@ Result<DownloadResult> TransferEngine::Download(std::string_view bucket, std::st
   // Random-access sinks take each range where it belongs, hashing it per part in the thread that
   // receives it; a whole-object MD5 or a sequential sink needs the bytes in order.
   const bool direct = sink.random_access() && !whole;
+  // Parts that fit the budget well are received whole into memory and hashed as they arrive
+  // (staged); larger ones are written as they arrive and read back to be hashed.
+  uint64_t max_part = 0;
+  if (per_part) {
+    const PartSchedule& grid = plan.candidates.front();
+    for (int p = 1; p <= plan.part_count; ++p) max_part = std::max(max_part, grid.PartSize(p));
+  }
+  const bool staged = direct && per_part && max_part > 0 && max_part <= budget_.limit() / 2;
   const uint64_t chunk = options_.part_size;
   std::vector<Range> ranges;
   auto add_chunks = [&](uint64_t offset, uint64_t length, int part, bool split) {
@@ -160,7 +163,53 @@ Result<DownloadResult> TransferEngine::Download(std::string_view bucket, std::st
     });
     status = got.status();
     if (per_part) part_md5s.assign(part_md5s.size(), HashPartBytes(""));
-  } else if (direct) {
+  } else if (staged) {
+    // Each part is received whole into a budgeted buffer. Once a batch of parts has arrived,
+    // the range that completes it hashes them side by side in SIMD lanes (parts arrive in bursts
+    // of the server's chunks, so hashing them as they arrive would find few lanes ready) and
+    // writes each with one call, past the page cache where the sink can. A range that finds no
+    // memory free, while no flush under way will free some, flushes the parts waiting: downloads
+    // sharing the budget never wait on each other's held buffers.
+    struct Received {
+      int part = 0;
+      uint64_t offset = 0;
+      PartBuffer buffer;
+    };
+    std::mutex received_mu;
+    std::vector<Received> received;  // guarded by received_mu
+    int flushing = 0;                // guarded by received_mu: flushes under way
+    // A batch is what the budget holds beside the parts arriving (one per thread).
+    const uint64_t room = budget_.limit() / max_part;
+    const uint64_t arriving = uint64_t(options_.concurrency);
+    const size_t batch = static_cast<size_t>(
+        std::clamp<uint64_t>(room > arriving ? room - arriving : 1, 1, kPartsHashedTogether));
+    // The parts waiting, when `all` or a batch is complete; with `unless_flushing` only when no
+    // flush is under way.
+    auto take = [&](bool all, bool unless_flushing) {
+      std::vector<Received> out;
+      std::lock_guard lock(received_mu);
+      if (unless_flushing && flushing > 0) return out;
+      if (all || received.size() >= batch) out.swap(received);
+      if (!out.empty()) ++flushing;
+      return out;
+    };
+    auto flush = [&](std::vector<Received> parts) -> Status {
+      if (parts.empty()) return Status();
+      std::vector<std::string_view> views;
+      for (const Received& p : parts) views.push_back(p.buffer.view());
+      std::vector<Md5Digest> md5s(views.size());
+      HashPartsTogether(views, md5s);
+      Status written;
+      for (size_t i = 0; i < parts.size() && written.ok(); ++i) {
+        part_md5s[size_t(parts[i].part)] = md5s[i];
+        written = sink.WriteAt(parts[i].offset, views[i]);
+        parts[i].buffer = PartBuffer();  // back to the budget at once: a waiting range goes on
+      }
+      parts.clear();  // the buffers go back to the budget before waiting ranges are told
+      std::lock_guard lock(received_mu);
+      --flushing;
+      return written;
+    };
     TaskGroup group(pool_.get());
     for (const Range& r : ranges) {
       if (cancelled()) {
@@ -169,20 +218,76 @@ Result<DownloadResult> TransferEngine::Download(std::string_view bucket, std::st
       }
       if (group.cancelled()) break;
       group.Add([&, r]() -> Status {
-        PartHasher hasher;
-        CAIRN_RETURN_IF_ERROR(FetchRange(bucket, key, info.etag, r.offset, r.length,
-                                         [&](std::string_view piece, uint64_t at) {
-                                           if (r.part >= 0) hasher.Update(piece);
-                                           return sink.WriteAt(at, piece);
-                                         }));
-        if (r.part >= 0) part_md5s[size_t(r.part)] = hasher.Finish();
+        std::optional<PartBuffer> buffer;
+        while (!(buffer = budget_.TryAcquireFor(r.length, std::chrono::milliseconds(20)))) {
+          if (cancelled()) return CancelledError("cancelled");
+          if (group.cancelled()) return Status();  // the group holds the error
+          CAIRN_RETURN_IF_ERROR(flush(take(true, true)));
+        }
+        CAIRN_RETURN_IF_ERROR(FetchRange(
+            bucket, key, info.etag, r.offset, r.length, [&](std::string_view piece, uint64_t at) {
+              std::memcpy(buffer->data() + (at - r.offset), piece.data(), piece.size());
+              return Status();
+            }));
+        buffer->set_size(r.length);
+        {
+          std::lock_guard lock(received_mu);
+          received.push_back({r.part, r.offset, std::move(*buffer)});
+        }
         advance(r.length);
-        return Status();
+        return flush(take(false, false));
       });
     }
     if (!status.ok()) group.Cancel();
     Status waited = group.Wait();
     if (status.ok()) status = waited;
+    if (status.ok()) status = flush(take(true, false));
+  } else if (direct) {
+    // Ranges are written where they belong as they arrive. Their parts are hashed once written:
+    // the range that completes a group of kPartsHashedTogether parts reads the group back from
+    // the sink (the page cache) and hashes it in SIMD lanes; what is left, after the last range.
+    const PartSchedule* grid = per_part ? &plan.candidates.front() : nullptr;
+    std::mutex written_mu;
+    std::vector<int> written;  // guarded by written_mu: parts complete and not yet hashed
+    auto hash_parts = [&](const std::vector<int>& parts) -> Status {
+      std::vector<HashRange> spans;
+      for (int p : parts) {
+        const uint64_t offset = grid->PartOffset(p + 1);
+        spans.push_back({offset, std::min(size, offset + grid->PartSize(p + 1)) - offset});
+      }
+      std::vector<Md5Digest> md5s(parts.size());
+      CAIRN_RETURN_IF_ERROR(HashRangesTogether(
+          [&](uint64_t offset, std::span<char> out) { return sink.ReadAt(offset, out); },
+          sink.name(), spans, md5s, budget_, options_.cancel));
+      for (size_t i = 0; i < parts.size(); ++i) part_md5s[size_t(parts[i])] = md5s[i];
+      return Status();
+    };
+    TaskGroup group(pool_.get());
+    for (const Range& r : ranges) {
+      if (cancelled()) {
+        status = CancelledError("cancelled");
+        break;
+      }
+      if (group.cancelled()) break;
+      group.Add([&, r]() -> Status {
+        CAIRN_RETURN_IF_ERROR(FetchRange(
+            bucket, key, info.etag, r.offset, r.length,
+            [&](std::string_view piece, uint64_t at) { return sink.WriteAt(at, piece); }));
+        advance(r.length);
+        if (r.part < 0 || !r.last_of_part) return Status();
+        std::vector<int> batch;
+        {
+          std::lock_guard lock(written_mu);
+          written.push_back(r.part);
+          if (written.size() >= kPartsHashedTogether) batch.swap(written);
+        }
+        return batch.empty() ? Status() : hash_parts(batch);
+      });
+    }
+    if (!status.ok()) group.Cancel();
+    Status waited = group.Wait();
+    if (status.ok()) status = waited;
+    if (status.ok() && !written.empty()) status = hash_parts(written);
   } else {
     // Reorder window: ranges are fetched in parallel into budgeted buffers and consumed (hashed,
     // written) here in order.
@@ -283,7 +388,8 @@ Result<DownloadResult> TransferEngine::Download(std::string_view bucket, std::st
     const PartSchedule* matched = got == plan.expected_etag ? &plan.candidates.front() : nullptr;
     if (matched == nullptr && plan.source == "guessed" && sink.random_access()) {
       for (size_t i = 1; i < plan.candidates.size() && matched == nullptr; ++i) {
-        Result<std::string> again = RehashParts(sink, size, plan.candidates[i]);
+        Result<std::string> again =
+            RehashParts(sink, size, plan.candidates[i], budget_, options_.cancel);
         if (!again.ok()) return fail(again.status());
         if (*again == plan.expected_etag) matched = &plan.candidates[i];
       }

@@ -40,6 +40,10 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// O_DIRECT wants buffers, offsets and lengths aligned to the logical block size; 4 KiB covers
+// every common device (512-byte and 4 KiB sectors).
+constexpr size_t kDirectAlignment = 4096;
+
 }  // namespace
 
 Status WriteAllToFd(int fd, std::string_view data, std::string_view what) {
@@ -109,7 +113,9 @@ Result<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path) {
   name.push_back('\0');
   int fd = ::mkostemp(name.data(), O_CLOEXEC);
   if (fd < 0) return ErrnoError("create a temporary file for " + path, errno);
-  return std::unique_ptr<FileSink>(new FileSink(fd, path, std::string(name.data())));
+  // File systems without O_DIRECT (tmpfs, some FUSE) refuse the open: all writes are buffered.
+  int direct_fd = ::open(name.data(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  return std::unique_ptr<FileSink>(new FileSink(fd, direct_fd, path, std::string(name.data())));
 }
 
 FileSink::~FileSink() {
@@ -124,9 +130,9 @@ Status FileSink::Prepare(uint64_t size) {
   return Status();
 }
 
-Status FileSink::WriteAt(uint64_t offset, std::string_view data) {
+Status FileSink::WriteAllAt(int fd, uint64_t offset, std::string_view data) {
   while (!data.empty()) {
-    ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoError("write " + path_, errno);
@@ -135,6 +141,22 @@ Status FileSink::WriteAt(uint64_t offset, std::string_view data) {
     offset += static_cast<uint64_t>(n);
   }
   return Status();
+}
+
+Status FileSink::WriteAt(uint64_t offset, std::string_view data) {
+  if (direct_fd_ >= 0 && offset % kDirectAlignment == 0 &&
+      reinterpret_cast<uintptr_t>(data.data()) % kDirectAlignment == 0 &&
+      data.size() >= kDirectAlignment) {
+    const size_t aligned = data.size() / kDirectAlignment * kDirectAlignment;
+    Status direct = WriteAllAt(direct_fd_, offset, data.substr(0, aligned));
+    // A file system may open with O_DIRECT and still refuse such writes: write it buffered.
+    if (!direct.ok() && direct.detail().sys_errno != EINVAL) return direct;
+    if (direct.ok()) {
+      offset += aligned;
+      data.remove_prefix(aligned);
+    }
+  }
+  return WriteAllAt(fd_, offset, data);
 }
 
 Status FileSink::Append(std::string_view) {
@@ -148,6 +170,8 @@ Result<size_t> FileSink::ReadAt(uint64_t offset, std::span<char> out) {
 Status FileSink::Commit() {
   if (done_) return FailedPreconditionError("commit " + path_ + ": already finished");
   done_ = true;
+  if (direct_fd_ >= 0) ::close(direct_fd_);
+  direct_fd_ = -1;
   int fd = fd_;
   fd_ = -1;
   // mkstemp makes the file 0600; a download gets the usual mode for new files (0666 & ~umask).
@@ -170,6 +194,8 @@ Status FileSink::Commit() {
 void FileSink::Abandon() {
   if (done_) return;
   done_ = true;
+  if (direct_fd_ >= 0) ::close(direct_fd_);
+  direct_fd_ = -1;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   ::unlink(temp_path_.c_str());

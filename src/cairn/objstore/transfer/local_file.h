@@ -48,7 +48,9 @@ class FileSource final : public ByteSource {
 
 // Writes into "<dir>/.<name>.cairn-XXXXXX" and renames it over `path` on Commit (so a reader never
 // sees a half-written file and a failed download leaves the old file untouched). The temporary
-// file is removed by Abandon or by the destructor if neither was called.
+// file is removed by Abandon or by the destructor if neither was called. Where the file system
+// takes O_DIRECT, WriteAt sends the 4 KiB-aligned part of an aligned buffer at an aligned offset
+// past the page cache (writes_direct()); everything else is written through it.
 class FileSink final : public ByteSink {
  public:
   static Result<std::unique_ptr<FileSink>> Create(const std::string& path);
@@ -58,15 +60,19 @@ class FileSink final : public ByteSink {
   Status Prepare(uint64_t size) override;
   Status WriteAt(uint64_t offset, std::string_view data) override;
   Status Append(std::string_view data) override;
+  bool writes_direct() const override { return direct_fd_ >= 0; }
   Result<size_t> ReadAt(uint64_t offset, std::span<char> out) override;
   Status Commit() override;
   void Abandon() override;
   std::string name() const override { return path_; }
 
  private:
-  FileSink(int fd, std::string path, std::string temp_path)
-      : fd_(fd), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
+  FileSink(int fd, int direct_fd, std::string path, std::string temp_path)
+      : fd_(fd), direct_fd_(direct_fd), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
+  // pwrite of all of `data` at `offset` on `fd`.
+  Status WriteAllAt(int fd, uint64_t offset, std::string_view data);
   int fd_;
+  int direct_fd_;  // the same file opened with O_DIRECT, or -1
   std::string path_;
   std::string temp_path_;
   bool done_ = false;

@@ -122,6 +122,20 @@ std::optional<PartBuffer> MemoryBudget::TryAcquire(size_t bytes) {
   return TakeLocked(bytes, lock);
 }
 
+std::optional<PartBuffer> MemoryBudget::TryAcquireFor(size_t bytes,
+                                                      std::chrono::milliseconds wait) {
+  if (bytes > limit_) return std::nullopt;
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (std::optional<PartBuffer> buffer = TakeLocked(bytes, lock)) return buffer;
+    if (!lock.owns_lock()) return std::nullopt;  // there was room, but the allocation failed
+    if (returned_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return TakeLocked(bytes, lock);
+    }
+  }
+}
+
 void MemoryBudget::Return(char* data, size_t capacity) {
   {
     std::lock_guard lock(mu_);

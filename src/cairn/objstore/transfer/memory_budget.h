@@ -21,6 +21,7 @@
 #define CAIRN_OBJSTORE_TRANSFER_MEMORY_BUDGET_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -83,6 +84,10 @@ class MemoryBudget {
   // A buffer of `bytes` only if there is room now; nullopt otherwise (and when `bytes` exceeds the
   // limit). For a consumer that holds buffers itself and must not wait for them.
   std::optional<PartBuffer> TryAcquire(size_t bytes);
+  // A buffer of `bytes`, waiting at most `wait` for room; nullopt if there was none by then (or
+  // `bytes` exceeds the limit). For a consumer that holds buffers itself: between tries it can
+  // give back what it holds, so consumers sharing the budget never wait on each other forever.
+  std::optional<PartBuffer> TryAcquireFor(size_t bytes, std::chrono::milliseconds wait);
 
   uint64_t limit() const { return limit_; }
   // Bytes held by live buffers now, and the most ever held at once.

@@ -2,10 +2,13 @@
 // single-request S3Client (DESIGN.md §5 "transfer").
 //
 // Uploads (Upload) follow a write policy:
-//   kStream (default)  parts are read into buffers from the memory budget, MD5'd by the thread
-//                      that reads them, and uploaded `concurrency` at a time; seekable files are
-//                      read part by part in the upload threads themselves (pread), so reading and
-//                      hashing run in parallel too;
+//   kStream (default)  seekable sources (files): a batch of 16 parts is hashed first, read a
+//                      slice per part at a time and MD5'd side by side in SIMD lanes
+//                      (part_hash.h), then the parts are uploaded `concurrency` at a time, each
+//                      sent straight from the source (pread into the HTTP client's buffer) with
+//                      its MD5 as Content-MD5: no part is held in memory. Unseekable sources:
+//                      parts are read in order into buffers from the memory budget, MD5'd by the
+//                      reading thread, and uploaded `concurrency` at a time;
 //   kSingle            one part at a time in the calling thread: one buffer, least memory;
 //   kSpool             the source is read in order and each part written to an unlinked local
 //                      temporary file (hashed as it is written), then uploaded from disk in
@@ -23,8 +26,12 @@
 // Downloads (Download) HEAD the object, then run ranged GETs in parallel, each pinned to the
 // HEAD's ETag with If-Match (an object replaced mid-download is kFailedPrecondition, never a mix
 // of two versions), resuming a range from where a cut or truncated reply stopped. Random-access
-// sinks are written with pwrite straight from the receive buffers; sequential sinks (standard
-// output) through a reorder window of budgeted buffers. Verification, then: the whole-object MD5
+// sinks get each part of a multipart object received whole into a budgeted buffer; a batch of
+// received parts (up to 16, as the budget allows) is MD5'd side by side in SIMD lanes and each
+// part written with one call (a FileSink bypasses the page cache with O_DIRECT). Parts too large
+// for the budget are written as they arrive and read back in batches to be hashed. Objects with
+// a whole-object MD5, and sequential sinks (standard output), go through a reorder window of
+// budgeted buffers, hashed in order. Verification, then: the whole-object MD5
 // when the ETag is one; for multipart ETags the MD5 of each part's range combined into
 // md5-of-part-md5s-N, with part boundaries from Cairn's metadata, else from the usual part sizes
 // of common tools that fit N and the size (checked one after another on the written file). A
@@ -80,9 +87,11 @@ struct TransferOptions {
   // Parts in flight per engine (threads of its pool).
   int concurrency = 8;
   WritePolicy policy = WritePolicy::kStream;
-  // Limit of all part buffers of the engine. The default keeps a 2 GiB upload with 8 × 8 MiB parts
-  // in flight near 100 MiB and the process well under 256 MiB of RSS. Raised to two parts when a
-  // part alone would not fit (parts of huge objects).
+  // Limit of all part buffers of the engine. Downloads of multipart objects fill it (8 parts of
+  // 8 MiB arriving, 8 waiting to be hashed as one batch); uploads of files need only a 16 MiB
+  // hashing window; pipes hold `concurrency` parts. A 2 GiB transfer keeps the process near
+  // 150 MiB of RSS, well under 256 MiB. Raised to two parts when a part alone would not fit
+  // (parts of huge objects).
   uint64_t memory_bytes = 128 * kMiB;
   // Where kSpool puts its part files ("" → $TMPDIR, else /tmp).
   std::string spool_dir;

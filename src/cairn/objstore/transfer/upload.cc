@@ -203,27 +203,47 @@ Result<UploadResult> TransferEngine::Upload(ByteSource& source, std::string_view
       }
       const uint64_t part_size = schedule.PartSize(part);
       if (pread_parts) {
-        // Seekable: the upload thread reads its part at its offset and hashes it.
-        const uint64_t offset = schedule.PartOffset(part);
-        const uint64_t length = std::min(part_size, *size - offset);
-        Result<PartBuffer> acquired = budget_for(length).Acquire(length, options_.cancel);
-        if (!acquired.ok()) {
-          loop_status = acquired.status();
-          break;
+        // Seekable: a batch of parts is hashed first, read a slice per part at a time and
+        // hashed side by side in SIMD lanes; then each part is sent straight from the source
+        // (pread into curl's buffer), with its MD5 as Content-MD5. No part is held in memory,
+        // and a source that changes in between is caught by the server (BadDigest) and by the
+        // ETag check.
+        const size_t batch = inline_parts ? 1 : kPartsHashedTogether;
+        std::vector<HashRange> spans;
+        for (int p = part; spans.size() < batch && p <= options_.limits.max_parts; ++p) {
+          const uint64_t offset = schedule.PartOffset(p);
+          const uint64_t length = std::min(schedule.PartSize(p), *size - offset);
+          spans.push_back({offset, length});
+          if (offset + length >= *size) break;
         }
-        ++parts;
-        run([&upload, &source, part, offset, length,
-             buffer = std::move(*acquired)]() mutable -> Status {
-          PartHasher hasher;
-          CAIRN_ASSIGN_OR_RETURN(size_t n, FillAndHash(source, offset, buffer.span(), hasher));
-          if (n != length) {
-            return FailedPreconditionError(source.name() + " shrank while read (part " +
-                                           std::to_string(part) + ")");
-          }
-          buffer.set_size(n);
-          return upload.Part(part, http::RequestBody::FromBytes(buffer.view()), n, hasher.Finish());
-        });
-        if (offset + length >= *size) break;
+        std::vector<Md5Digest> md5s(spans.size());
+        loop_status = HashRangesTogether(
+            [&source](uint64_t offset, std::span<char> out) { return source.ReadAt(offset, out); },
+            source.name(), spans, md5s, budget_, options_.cancel);
+        if (!loop_status.ok()) break;
+        for (size_t i = 0; i < spans.size(); ++i) {
+          ++parts;
+          run([&upload, &source, number = part + int(i), span = spans[i],
+               md5 = md5s[i]]() -> Status {
+            auto position = std::make_shared<uint64_t>(0);
+            http::RequestBody body = http::RequestBody::FromSource(
+                [&source, span, position](std::span<char> out) -> Result<size_t> {
+                  const uint64_t want = std::min<uint64_t>(out.size(), span.length - *position);
+                  CAIRN_ASSIGN_OR_RETURN(size_t n,
+                                         source.ReadAt(span.offset + *position, out.first(want)));
+                  *position += n;
+                  return n;
+                },
+                static_cast<int64_t>(span.length),
+                [position]() {
+                  *position = 0;
+                  return Status();
+                });
+            return upload.Part(number, body, span.length, md5);
+          });
+        }
+        part += int(spans.size()) - 1;
+        if (spans.back().offset + spans.back().length >= *size) break;
       } else if (options_.policy == WritePolicy::kSpool) {
         // In order into an unlinked local file, hashed as it is written; uploaded from there.
         Result<std::unique_ptr<SpoolFile>> spool = SpoolFile::Create(spool_dir);
