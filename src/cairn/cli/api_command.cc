@@ -5,8 +5,6 @@
 // serves the catalog's HTTP API until SIGINT or SIGTERM. One log line per request on stderr
 // (method, path, status, bytes, time: never a token).
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,26 +47,9 @@ std::string DefaultAdminTokenFile(const std::string& dsn) {
   return dir.empty() ? "admin.token" : (dir / "admin.token").string();
 }
 
-Result<std::string> ReadKeyFile(const std::string& path) {
-  CAIRN_ASSIGN_OR_RETURN(auto contents, io::Env::Default()->ReadFile(path));
-  std::string key(contents->data());
-  while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) {
-    key.pop_back();
-  }
-  if (key.empty()) return InvalidArgumentError("blob signing key file " + path + " is empty");
-  return key;
-}
-
 int RunApi(const ApiArgs& args) {
-  // Signals are taken by sigwait below, so block them before any thread starts (threads inherit
-  // the mask).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  Result<std::string> key = ReadKeyFile(args.key_file);
+  BlockTerminationSignals();
+  Result<std::string> key = ReadBlobSigningKey(args.key_file);
   if (!key.ok()) return ReportError(key.status());
   Result<std::unique_ptr<sql::Database>> db = sql::Database::Open(args.database);
   if (!db.ok()) return ReportError(db.status());
@@ -108,11 +89,7 @@ int RunApi(const ApiArgs& args) {
                (*db)->backend() == sql::Backend::kSqlite ? "SQLite" : "PostgreSQL", host.c_str(),
                static_cast<unsigned>((*server)->port()));
 
-  int signal_number = 0;
-  while (sigwait(&signals, &signal_number) != 0) {
-  }
-  std::fprintf(stderr, "cairn api: %s, shutting down\n",
-               signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fprintf(stderr, "cairn api: %s, shutting down\n", WaitForTerminationSignal());
   // Requests in progress get a few seconds to finish.
   (*server)->Shutdown(std::chrono::seconds(10));
   return kExitOk;

@@ -1,9 +1,12 @@
 #include "cairn/cli/command.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -136,6 +139,37 @@ Result<std::string> ClientSetting(std::string_view name) {
     }
   }
   return std::string();
+}
+
+Result<std::string> ReadBlobSigningKey(const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(auto contents, ReadInput(path));
+  std::string_view key = contents->data();
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.remove_suffix(1);
+  if (key.empty()) return InvalidArgumentError("blob signing key file " + path + " is empty");
+  return std::string(key);
+}
+
+namespace {
+sigset_t TerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+}  // namespace
+
+void BlockTerminationSignals() {
+  sigset_t signals = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+const char* WaitForTerminationSignal() {
+  sigset_t signals = TerminationSignals();
+  int sig = 0;
+  while (sigwait(&signals, &sig) != 0) {
+  }
+  return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
 }  // namespace cairn::cli

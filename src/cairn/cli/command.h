@@ -58,6 +58,17 @@ std::string FormatUtc(int64_t unix_seconds, const char* format);
 // Writes all of `data` to standard output; an error if it could not (e.g. a closed pipe).
 Status WriteStdout(std::string_view data);
 
+// The blob signing key in `path` ("-": standard input), without trailing whitespace: every service
+// reads it this way, so the catalog and the keepstores agree on the key. kInvalidArgument if empty.
+Result<std::string> ReadBlobSigningKey(const std::string& path);
+
+// Blocks SIGINT and SIGTERM in the calling thread so that WaitForTerminationSignal takes them.
+// Call it before any thread starts: threads inherit the mask.
+void BlockTerminationSignals();
+
+// Waits for SIGINT or SIGTERM (REQUIRES: BlockTerminationSignals()); returns its name.
+const char* WaitForTerminationSignal();
+
 // The client settings file: $XDG_CONFIG_HOME/cairn/config, else ~/.config/cairn/config, with lines
 // NAME=value (CAIRN_API_HOST=…, CAIRN_API_TOKEN=…).
 std::string ClientConfigPath();

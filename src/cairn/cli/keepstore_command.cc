@@ -1,8 +1,6 @@
 // cairn keepstore: the Keep block server over directory volumes (DESIGN.md §3).
-#include <signal.h>
 #include <CLI/CLI.hpp>
 
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -40,20 +38,12 @@ void LogLine(const std::string& line) {
   std::fprintf(stderr, "%s %s\n", Now().c_str(), line.c_str());
 }
 
-Result<std::string> ReadKey(const std::string& path) {
-  CAIRN_ASSIGN_OR_RETURN(auto contents, ReadInput(path));
-  std::string_view key = contents->data();
-  // Trailing whitespace is not part of the key (as `cairn api` reads it: both must agree).
-  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.remove_suffix(1);
-  if (key.empty()) return InvalidArgumentError("blob signing key file " + path + " is empty");
-  return std::string(key);
-}
-
 Status RunKeepstore(const KeepstoreArgs& args) {
   if (args.threads < 1 || args.max_requests < 1) {
     return InvalidArgumentError("--threads and --max-requests must be at least 1");
   }
-  CAIRN_ASSIGN_OR_RETURN(std::string key, ReadKey(args.key_file));
+  BlockTerminationSignals();
+  CAIRN_ASSIGN_OR_RETURN(std::string key, ReadBlobSigningKey(args.key_file));
   std::string api_url = args.api_host;
   if (!api_url.starts_with("http://") && !api_url.starts_with("https://")) {
     api_url = "http://" + api_url;
@@ -76,14 +66,6 @@ Status RunKeepstore(const KeepstoreArgs& args) {
   service_options.log = [](std::string_view m) { LogLine("keepstore: " + std::string(m)); };
   CAIRN_ASSIGN_OR_RETURN(auto service, blockstore::KeepstoreService::Open(service_options));
 
-  // Signals are taken by sigwait below: block them before any thread starts, so every thread
-  // inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
   httpd::HttpServerOptions server_options;
   server_options.listen = args.listen;
   server_options.worker_threads = args.threads;
@@ -102,9 +84,7 @@ Status RunKeepstore(const KeepstoreArgs& args) {
           std::to_string(server->port()) + "; volumes:" + volumes + "; catalog " + api_url);
   std::fflush(stderr);
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  LogLine(std::string("cairn keepstore: ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+  LogLine(std::string("cairn keepstore: ") + WaitForTerminationSignal() +
           ": finishing requests in progress");
   server->Shutdown(std::chrono::milliseconds(static_cast<int64_t>(args.grace_seconds * 1000)));
   LogLine("cairn keepstore: stopped");

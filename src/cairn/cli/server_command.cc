@@ -10,14 +10,11 @@
 // tokens with the catalog directly, in process, and are registered in its keep service registry
 // (entries of earlier runs on 127.0.0.1 that no longer match are removed).
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -73,13 +70,10 @@ void Log(const std::string& line) {
 
 // The blob signing key of DATA, created (random, mode 0600) on first start.
 Result<std::string> LoadOrCreateKey(const std::string& path) {
-  io::Env* env = io::Env::Default();
   if (::access(path.c_str(), F_OK) != 0) {
     CAIRN_RETURN_IF_ERROR(WriteSecretFile(path, metadata::RandomAlphanumeric(64) + "\n"));
   }
-  CAIRN_ASSIGN_OR_RETURN(auto contents, env->ReadFile(path));
-  std::string key(contents->data());
-  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+  CAIRN_ASSIGN_OR_RETURN(std::string key, ReadBlobSigningKey(path));
   if (key.size() < 32) {
     return InvalidArgumentError("blob signing key " + path + " is shorter than 32 characters");
   }
@@ -144,12 +138,7 @@ Status RunServer(const ServerArgs& args) {
   ::chmod(args.data.c_str(), 0700);
   const std::filesystem::path data(args.data);
 
-  // Signals are taken by sigwait below: block them before any thread starts (threads inherit it).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  BlockTerminationSignals();
 
   CAIRN_ASSIGN_OR_RETURN(std::string key, LoadOrCreateKey(data / "blob-signing.key"));
   std::string dsn =
@@ -214,10 +203,7 @@ Status RunServer(const ServerArgs& args) {
       " CAIRN_API_TOKEN=$(cat " + token_file + ")");
   std::fflush(stderr);
 
-  int sig = 0;
-  while (sigwait(&signals, &sig) != 0) {
-  }
-  Log(std::string("cairn server: ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+  Log(std::string("cairn server: ") + WaitForTerminationSignal() +
       ": finishing requests in progress");
   api_server->Shutdown(std::chrono::seconds(10));
   for (auto& s : servers) s->Shutdown(std::chrono::seconds(10));
