@@ -131,5 +131,8 @@ psql -q "$CAIRN_TEST_POSTGRES_DSN" -c "CREATE DATABASE cairn_e2e" >/dev/null
 check "keep end to end (PostgreSQL)" python3 tests/integration/keep_e2e.py "$build/cairn" --quick \
   --big-mib 65 --database "${CAIRN_TEST_POSTGRES_DSN%/*}/cairn_e2e"
 
+# Import by reference and reads through the gateway (issue 7) on this RGW.
+check "external objects end to end" tests/integration/external_e2e.sh "$build/cairn"
+
 echo "integration: $passed passed, $failed failed"
 ((failed == 0))

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "cairn/blockstore/authenticator.h"
+#include "cairn/blockstore/gateway.h"
+#include "cairn/blockstore/gateway_remotes.h"
 #include "cairn/blockstore/keepstore.h"
 #include "cairn/blockstore/keepstore_service.h"
 #include "cairn/cli/command.h"
@@ -29,6 +31,8 @@ struct KeepstoreArgs {
   double auth_cache_seconds = 5;
   int64_t signing_ttl = int64_t{14} * 24 * 3600;
   double grace_seconds = 10;
+  bool gateway = false;    // serve external-object locators instead of volumes
+  std::string token_file;  // --gateway: an admin token, to read remotes' credentials
 };
 
 std::string Now() { return FormatUtc(io::Env::Default()->NowUnixSeconds(), "%Y-%m-%dT%H:%M:%SZ"); }
@@ -58,25 +62,57 @@ Status RunKeepstore(const KeepstoreArgs& args) {
       std::chrono::milliseconds(static_cast<int64_t>(args.auth_cache_seconds * 1000));
   blockstore::CatalogAuthenticator authenticator(client.get(), io::Env::Default(), auth_options);
 
+  // --gateway: external-object locators, remotes' credentials from the catalog (admin token).
+  std::unique_ptr<blockstore::CatalogRemoteResolver> resolver;
+  std::unique_ptr<blockstore::Gateway> gateway;
+  if (args.gateway) {
+    if (!args.volumes.empty()) return InvalidArgumentError("--gateway takes no --volume");
+    std::string admin_token;
+    if (!args.token_file.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(admin_token, ResolveToken("", args.token_file));
+    }
+    if (admin_token.empty()) return InvalidArgumentError("--gateway needs --token-file (admin)");
+    resolver = std::make_unique<blockstore::CatalogRemoteResolver>(
+        client.get(), io::Env::Default(),
+        blockstore::CatalogRemoteResolverOptions{.api_url = api_url,
+                                                 .admin_token = admin_token,
+                                                 .cache_ttl = std::chrono::seconds(30),
+                                                 .request_timeout = std::chrono::seconds(10)});
+    blockstore::GatewayOptions gateway_options;
+    gateway_options.authenticator = &authenticator;
+    gateway_options.blob_signing_key = key;
+    gateway_options.blob_signing_ttl_seconds = args.signing_ttl;
+    gateway_options.resolve = resolver->AsResolver();
+    gateway_options.http = client.get();
+    gateway_options.log = [](std::string_view m) { LogLine("gateway: " + std::string(m)); };
+    CAIRN_ASSIGN_OR_RETURN(gateway, blockstore::Gateway::Create(std::move(gateway_options)));
+  } else if (args.volumes.empty()) {
+    return InvalidArgumentError("--volume is required (or --gateway)");
+  }
   blockstore::KeepstoreServiceOptions service_options;
   service_options.volume_dirs = args.volumes;
   service_options.authenticator = &authenticator;
   service_options.blob_signing_key = key;
   service_options.blob_signing_ttl_seconds = args.signing_ttl;
   service_options.log = [](std::string_view m) { LogLine("keepstore: " + std::string(m)); };
-  CAIRN_ASSIGN_OR_RETURN(auto service, blockstore::KeepstoreService::Open(service_options));
+  std::unique_ptr<blockstore::KeepstoreService> service;
+  if (!gateway) {
+    CAIRN_ASSIGN_OR_RETURN(service, blockstore::KeepstoreService::Open(service_options));
+  }
 
   httpd::HttpServerOptions server_options;
   server_options.listen = args.listen;
   server_options.worker_threads = args.threads;
   server_options.max_queued_requests = static_cast<size_t>(args.max_requests);
   httpd::Handler handler = httpd::WithRequestLog(
-      service->handler(), blockstore::RedactSignatures,
+      gateway ? gateway->AsHandler() : service->handler(), blockstore::RedactSignatures,
       [](const httpd::RequestLogEntry& e) { LogLine(httpd::FormatRequestLogEntry(e)); });
   CAIRN_ASSIGN_OR_RETURN(auto server, httpd::HttpServer::Start(server_options, handler));
 
   std::string volumes;
-  for (const auto& v : service->volumes()) {
+  if (gateway) volumes = " none (gateway)";
+  for (size_t i = 0; service && i < service->volumes().size(); ++i) {
+    const auto& v = service->volumes()[i];
     volumes += " " + v->root() + " (" + v->uuid() + ")";
   }
   size_t colon = args.listen.rfind(':');
@@ -98,8 +134,11 @@ void RegisterKeepstoreCommand(CLI::App& app, RunState* state) {
   CLI::App* cmd = app.add_subcommand("keepstore", "Run a Keep block server over local directories");
   cmd->add_option("--listen", args.listen, "Address to serve on, HOST:PORT (port 0: any free)")
       ->required();
-  cmd->add_option("--volume", args.volumes, "A directory to keep blocks in (repeat for more)")
-      ->required();
+  cmd->add_option("--volume", args.volumes, "A directory to keep blocks in (repeat for more)");
+  cmd->add_flag("--gateway", args.gateway,
+                "Serve external-object locators (imported S3 objects) instead of volumes");
+  cmd->add_option("--token-file", args.token_file,
+                  "--gateway: file holding an admin token, to read remotes' credentials");
   cmd->add_option("--blob-signing-key-file", args.key_file,
                   "File holding the blob signing key shared with the catalog")
       ->required();

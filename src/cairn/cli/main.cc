@@ -58,6 +58,7 @@ int Main(int argc, char** argv) {
   RegisterKeepstoreCommand(app, &state);
   RegisterMpuCommands(app, &state);
   RegisterServerCommand(app, &state);
+  RegisterRemoteCommands(app, &state);
 
   std::vector<std::string> help_path;
   CLI::App* help = app.add_subcommand("help", "Show the help of a command");

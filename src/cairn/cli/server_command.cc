@@ -25,10 +25,12 @@
 #include <vector>
 
 #include "cairn/blockstore/authenticator.h"
+#include "cairn/blockstore/gateway.h"
 #include "cairn/blockstore/keepstore.h"
 #include "cairn/blockstore/keepstore_service.h"
 #include "cairn/cli/command.h"
 #include "cairn/common/hash.h"
+#include "cairn/http/curl_http_client.h"
 #include "cairn/httpd/http_server.h"
 #include "cairn/httpd/request_log.h"
 #include "cairn/io/env.h"
@@ -96,9 +98,9 @@ Result<std::pair<std::string, int>> SplitHostPort(const std::string& listen) {
   return std::pair<std::string, int>(listen.substr(0, colon), port);
 }
 
-// Makes the registry list exactly these keepstores among those on `host`.
+// Makes the registry list exactly these keepstores, and the gateway, among those on `host`.
 Status RegisterKeepstores(metadata::Catalog* catalog, const std::string& host,
-                          const std::vector<int>& ports) {
+                          const std::vector<int>& ports, int gateway_port) {
   metadata::Caller system;
   system.user.uuid = "system";
   system.user.is_admin = true;
@@ -108,6 +110,7 @@ Status RegisterKeepstores(metadata::Catalog* catalog, const std::string& host,
   for (const auto& s : registered.items) {
     bool ours = false;
     for (int p : ports) ours = ours || s.service_port == p;
+    ours = ours || (s.service_port == gateway_port && s.service_type == "gateway");
     if (s.service_host == host && !ours) {
       CAIRN_RETURN_IF_ERROR(catalog->RemoveKeepService(system, s.uuid).status());
       Log("cairn server: removed stale keep service " + s.uuid + " at " + host + ":" +
@@ -120,6 +123,12 @@ Status RegisterKeepstores(metadata::Catalog* catalog, const std::string& host,
     service.service_port = p;
     CAIRN_RETURN_IF_ERROR(catalog->AddKeepService(system, service).status());
   }
+  metadata::KeepService gateway;
+  gateway.service_host = host;
+  gateway.service_port = gateway_port;
+  gateway.service_type = "gateway";
+  gateway.read_only = true;
+  CAIRN_RETURN_IF_ERROR(catalog->AddKeepService(system, gateway).status());
   return Status::OK();
 }
 
@@ -129,7 +138,7 @@ Status RunServer(const ServerArgs& args) {
   }
   CAIRN_ASSIGN_OR_RETURN(auto host_port, SplitHostPort(args.listen));
   auto [host, port] = host_port;
-  if (port + args.keepstores > 65535) {
+  if (port + args.keepstores + 1 > 65535) {
     return InvalidArgumentError("--listen port leaves no room for the keepstores' ports");
   }
   std::error_code ec;
@@ -182,7 +191,41 @@ Status RunServer(const ServerArgs& args) {
     services.push_back(std::move(service));
     servers.push_back(std::move(server));
   }
-  CAIRN_RETURN_IF_ERROR(RegisterKeepstores(catalog.get(), host, keep_ports));
+  // The gateway (external-object locators) on the port after the keepstores', reading remotes'
+  // credentials from the catalog in process.
+  CAIRN_ASSIGN_OR_RETURN(auto gateway_http, http::CurlHttpClient::Create({}));
+  blockstore::GatewayOptions gateway_options;
+  gateway_options.authenticator = &authenticator;
+  gateway_options.blob_signing_key = key;
+  gateway_options.blob_signing_ttl_seconds = options.signing.ttl_seconds;
+  gateway_options.http = gateway_http.get();
+  gateway_options.resolve = [catalog = catalog.get()](
+                                manifest::ObjectStoreKind kind,
+                                std::string_view bucket) -> Result<blockstore::GatewayRemote> {
+    CAIRN_ASSIGN_OR_RETURN(auto found,
+                           catalog->GatewayRemoteForBucket(
+                               kind == manifest::ObjectStoreKind::kS3 ? "s3" : "swift", bucket));
+    return blockstore::GatewayRemote{
+        .name = found.first.name,
+        .endpoint = found.first.endpoint,
+        .region = found.first.region,
+        .credentials = {.access_key_id = found.second.access_key_id,
+                        .secret_access_key = found.second.secret_access_key,
+                        .session_token = found.second.session_token}};
+  };
+  gateway_options.log = [](std::string_view m) { Log("gateway: " + std::string(m)); };
+  CAIRN_ASSIGN_OR_RETURN(auto gateway, blockstore::Gateway::Create(std::move(gateway_options)));
+  httpd::HttpServerOptions gateway_server_options;
+  gateway_server_options.listen = host + ":" + std::to_string(port + 1 + args.keepstores);
+  gateway_server_options.worker_threads = args.threads;
+  CAIRN_ASSIGN_OR_RETURN(
+      auto gateway_server,
+      httpd::HttpServer::Start(
+          gateway_server_options,
+          httpd::WithRequestLog(gateway->AsHandler(), blockstore::RedactSignatures,
+                                log_sink("gateway: "))));
+  CAIRN_RETURN_IF_ERROR(
+      RegisterKeepstores(catalog.get(), host, keep_ports, gateway_server->port()));
 
   httpd::HttpServerOptions api_options;
   api_options.listen = args.listen;
@@ -207,6 +250,7 @@ Status RunServer(const ServerArgs& args) {
       ": finishing requests in progress");
   api_server->Shutdown(std::chrono::seconds(10));
   for (auto& s : servers) s->Shutdown(std::chrono::seconds(10));
+  gateway_server->Shutdown(std::chrono::seconds(10));
   Log("cairn server: stopped");
   return Status::OK();
 }

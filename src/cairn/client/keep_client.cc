@@ -201,9 +201,12 @@ Result<std::vector<KeepService>> KeepClient::ReadOrder(const manifest::Locator& 
       if (s.uuid == hint.target && seen.insert(s.uuid).second) order.push_back(s);
     }
   }
+  // External-object locators are read through gateways (which hold the remotes' credentials);
+  // Cairn's own blocks through the other services.
+  const bool external = locator.IsExternal();
   std::vector<KeepService> readable;
   for (const KeepService& s : services) {
-    if (!IsGateway(s)) readable.push_back(s);
+    if (IsGateway(s) == external) readable.push_back(s);
   }
   for (const KeepService& s : RendezvousSorted(readable, locator.hash())) {
     if (seen.insert(s.uuid).second) order.push_back(s);
@@ -286,7 +289,10 @@ Result<Block> KeepClient::FetchFrom(const KeepService& service, const manifest::
           return DataLossError(what + ": got " + std::to_string(data->size()) + " of " +
                                std::to_string(size) + " bytes");
         }
-        if (manifest::BlockHash::FromDigest(md5.Finish()) != locator.hash()) {
+        // An external locator's hash is derived from its +B/+C hints, not the content's MD5: the
+        // gateway pins the object's version or ETag instead.
+        if (!locator.IsExternal() &&
+            manifest::BlockHash::FromDigest(md5.Finish()) != locator.hash()) {
           return DataLossError(what + ": content does not match its hash");
         }
         return Status();

@@ -10,7 +10,9 @@
 // rendezvous order. Each reply is checked while it arrives: a body longer than the size hint is
 // cut, and the MD5 and length are compared at the end; a mismatch (a corrupt replica, a cut
 // reply) moves on to the next service, as does a 404. Blocks go through a BlockCache (LRU by
-// bytes); Prefetch fetches blocks in the background for sequential readers.
+// bytes); Prefetch fetches blocks in the background for sequential readers. External-object
+// locators (+B/+C) go to +K services first, then to `gateway` services in rendezvous order; their
+// hash is derived, so only their length is checked (the gateway pins the object's ETag/version).
 //
 // The service list comes from the catalog (GET /v1/keep_services) and is cached for
 // `services_ttl`. The token travels in the Authorization header only; error messages name blocks

@@ -194,6 +194,17 @@ Json ToJson(const KeepService& s) {
           {"read_only", s.read_only}};
 }
 
+Json ToJson(const Remote& r) {
+  return {{"uuid", r.uuid},
+          {"name", r.name},
+          {"kind", r.kind},
+          {"endpoint", r.endpoint},
+          {"region", r.region},
+          {"buckets", r.buckets},
+          {"owner_uuid", r.owner_uuid},
+          {"created_at", FormatTime(r.created_at)}};
+}
+
 template <typename T, typename F>
 Json PageJson(const Page<T>& page, F&& to_json) {
   Json items = Json::array();
@@ -265,6 +276,7 @@ class ApiHandler {
     if (resource == "collections") return Collections(r);
     if (resource == "permissions") return Permissions(r);
     if (resource == "keep_services") return KeepServices(r);
+    if (resource == "remotes") return Remotes(r);
     return NotFoundError("no route for " + std::string(request.path.substr(0, 200)));
   }
 
@@ -530,6 +542,66 @@ class ApiHandler {
     if (r.Is("DELETE", 2)) {
       CAIRN_ASSIGN_OR_RETURN(KeepService removed, catalog_->RemoveKeepService(r.caller, r.path[1]));
       return ToJson(removed);
+    }
+    return NoRoute(r);
+  }
+
+  // docs/catalog-api.md "Remotes": credentials go in, never out (except to admins on the
+  // gateway's credentials route).
+  Result<Json> Remotes(const Request& r) {
+    if (r.Is("POST", 1)) {
+      CAIRN_ASSIGN_OR_RETURN(Fields f, Body(r));
+      CAIRN_RETURN_IF_ERROR(f.Allow({"name", "kind", "endpoint", "region", "buckets",
+                                     "access_key_id", "secret_access_key", "session_token"}));
+      NewRemote n;
+      CAIRN_ASSIGN_OR_RETURN(auto name, f.String("name"));
+      CAIRN_ASSIGN_OR_RETURN(auto kind, f.String("kind"));
+      CAIRN_ASSIGN_OR_RETURN(auto endpoint, f.String("endpoint"));
+      CAIRN_ASSIGN_OR_RETURN(auto region, f.String("region"));
+      CAIRN_ASSIGN_OR_RETURN(auto key_id, f.String("access_key_id"));
+      CAIRN_ASSIGN_OR_RETURN(auto secret, f.String("secret_access_key"));
+      CAIRN_ASSIGN_OR_RETURN(auto session, f.String("session_token"));
+      if (const Json* buckets = f.Get("buckets")) {
+        if (!buckets->is_array()) return InvalidArgumentError("buckets must be a list of strings");
+        for (const Json& b : *buckets) {
+          if (!b.is_string()) return InvalidArgumentError("buckets must be a list of strings");
+          n.buckets.push_back(b.get<std::string>());
+        }
+      }
+      n.name = name.value_or("");
+      n.kind = kind.value_or("s3");
+      n.endpoint = endpoint.value_or("");
+      n.region = region.value_or("");
+      n.credentials = {.access_key_id = key_id.value_or(""),
+                       .secret_access_key = secret.value_or(""),
+                       .session_token = session.value_or("")};
+      CAIRN_ASSIGN_OR_RETURN(Remote added, catalog_->AddRemote(r.caller, n));
+      return ToJson(added);
+    }
+    if (r.Is("GET", 1)) {
+      CAIRN_ASSIGN_OR_RETURN(std::vector<Remote> remotes, catalog_->ListRemotes(r.caller));
+      Json items = Json::array();
+      for (const Remote& remote : remotes) items.push_back(ToJson(remote));
+      int64_t n = static_cast<int64_t>(remotes.size());
+      return Json{{"items", std::move(items)}, {"items_available", n}};
+    }
+    if (r.Is("GET", 2)) {
+      CAIRN_ASSIGN_OR_RETURN(Remote remote, catalog_->GetRemote(r.caller, r.path[1]));
+      return ToJson(remote);
+    }
+    if (r.Is("DELETE", 2)) {
+      CAIRN_ASSIGN_OR_RETURN(Remote removed, catalog_->RemoveRemote(r.caller, r.path[1]));
+      return ToJson(removed);
+    }
+    if (r.Is("GET", 3) && r.path[2] == "credentials") {
+      CAIRN_ASSIGN_OR_RETURN(Remote remote, catalog_->GetRemote(r.caller, r.path[1]));
+      CAIRN_ASSIGN_OR_RETURN(RemoteCredentials c,
+                             catalog_->RemoteCredentialsFor(r.caller, r.path[1]));
+      Json j = ToJson(remote);
+      j["access_key_id"] = c.access_key_id;
+      j["secret_access_key"] = c.secret_access_key;
+      j["session_token"] = c.session_token;
+      return j;
     }
     return NoRoute(r);
   }

@@ -308,7 +308,16 @@ TEST_P(CatalogSuite, SavingNeedsValidSignaturesForTheCaller) {
   EXPECT_EQ(save(Signed("foo", alice.token, 0, "other-key")).status, 403);  // forged
   EXPECT_EQ(save(Signed("foo", alice.token, Now() - 1)).status, 403);       // expired
   EXPECT_EQ(save(Signed("foo", alice.token)).status, 200);
-  // The empty block and external objects need no signature.
+  // The empty block and external objects need no signature (external ones need a remote of the
+  // caller's holding their bucket: remotes_test.cc).
+  ASSERT_EQ(Call("POST", "/v1/remotes", alice.token,
+                 {{"name", "r"},
+                  {"endpoint", "http://127.0.0.1:1"},
+                  {"buckets", {"b"}},
+                  {"access_key_id", "a"},
+                  {"secret_access_key", "s"}})
+                .status,
+            200);
   manifest::ExternalObject object{.kind = manifest::ObjectStoreKind::kS3,
                                   .bucket = "b",
                                   .key = "k",

@@ -18,6 +18,7 @@
 #define CAIRN_METADATA_CATALOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,8 @@
 #include "cairn/common/result.h"
 #include "cairn/common/status.h"
 #include "cairn/io/env.h"
+#include "cairn/manifest/manifest.h"
+#include "cairn/metadata/remotes.h"
 #include "cairn/metadata/signing.h"
 #include "cairn/sql/database.h"
 
@@ -205,6 +208,25 @@ class Catalog {
   // Admins. Registering a host and port already known returns the existing service.
   Result<KeepService> AddKeepService(const Caller& caller, const KeepService& service);
   Result<KeepService> RemoveKeepService(const Caller& caller, std::string_view uuid);
+
+  // --- Remotes (remotes.h; in remotes.cc). The owner and admins see and use a remote; others get
+  // kNotFound. Credentials are sealed at rest and never returned by these methods.
+  // kAlreadyExists when the name is taken or a bucket belongs to another remote of the kind.
+  Result<Remote> AddRemote(const Caller& caller, const NewRemote& remote);
+  Result<std::vector<Remote>> ListRemotes(const Caller& caller);  // own; admins: all
+  Result<Remote> GetRemote(const Caller& caller, std::string_view name);
+  Result<Remote> RemoveRemote(const Caller& caller, std::string_view name);
+  // The credentials of a remote, for a gateway keepstore in another process: admins only.
+  Result<RemoteCredentials> RemoteCredentialsFor(const Caller& caller, std::string_view name);
+  // For a gateway keepstore in process (no caller: the gateway has checked a +A signature the
+  // catalog made): the remote holding `bucket` of `kind` ("s3" | "swift") and its credentials.
+  // kNotFound "no remote holds bucket <b>".
+  Result<std::pair<Remote, RemoteCredentials>> GatewayRemoteForBucket(std::string_view kind,
+                                                                      std::string_view bucket);
+  // kPermissionDenied unless every external locator of `m` names a bucket of a remote the caller
+  // may use, except those `exempt` says the caller may keep (a collection already held them).
+  Status CheckExternalAccess(const Caller& caller, const manifest::Manifest& m,
+                             const std::function<bool(const manifest::Locator&)>& exempt);
 
  private:
   Catalog(sql::Database* db, CatalogOptions options) : db_(db), options_(std::move(options)) {}

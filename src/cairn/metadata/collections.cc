@@ -120,6 +120,8 @@ Result<Catalog::SavedManifest> Catalog::PrepareManifest(const Caller& caller, st
   CAIRN_RETURN_IF_ERROR(CheckManifestSignatures(
       *parsed, options_.signing, caller.token, options_.env->NowUnixSeconds(),
       [&](const manifest::Locator& l) { return held.contains(l.SizedDigest()); }));
+  CAIRN_RETURN_IF_ERROR(CheckExternalAccess(
+      caller, *parsed, [&](const manifest::Locator& l) { return held.contains(l.SizedDigest()); }));
   SavedManifest saved;
   CAIRN_ASSIGN_OR_RETURN(saved.text, StripSignatures(*parsed));
   saved.pdh = manifest::PortableDataHash(saved.text);

@@ -83,8 +83,34 @@ CREATE TABLE keep_services (
 );
 )sql";
 
+// 0002_remotes.sql: object stores whose buckets collections may name (remotes.h). Credentials
+// are sealed (AES-256-GCM, base64 text); each bucket belongs to at most one remote of its kind,
+// so a gateway finds the remote of an external locator by its bucket.
+constexpr char kRemotes[] = R"sql(
+CREATE TABLE remotes (
+  name TEXT PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  region TEXT NOT NULL,
+  owner_uuid TEXT NOT NULL REFERENCES users(uuid),
+  credentials_sealed TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX remotes_by_owner ON remotes (owner_uuid);
+
+CREATE TABLE remote_buckets (
+  kind TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  remote_name TEXT NOT NULL REFERENCES remotes(name),
+  PRIMARY KEY (kind, bucket)
+);
+CREATE INDEX remote_buckets_by_remote ON remote_buckets (remote_name);
+)sql";
+
 constexpr sql::Migration kMigrations[] = {
     {.version = 1, .name = "init", .sql = kInit},
+    {.version = 2, .name = "remotes", .sql = kRemotes},
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "cairn/manifest/external.h"
 #include "cairn/manifest/signature.h"
 
 namespace cairn::metadata {
@@ -10,9 +11,10 @@ namespace {
 bool IsLocal(const manifest::Locator& locator) { return !locator.IsExternal(); }
 
 // Copies manifest text line by line, handing each locator token (those after the stream name and
-// before the first file segment) to `map` and writing what it returns.
+// before the first file segment) to `map`, which appends what replaces it (one or more
+// space-separated locators) to `out`.
 Result<std::string> MapLocators(
-    std::string_view text, const std::function<Result<manifest::Locator>(manifest::Locator)>& map) {
+    std::string_view text, const std::function<Status(manifest::Locator, std::string* out)>& map) {
   std::string out;
   out.reserve(text.size() + text.size() / 4);
   while (!text.empty()) {
@@ -29,8 +31,7 @@ Result<std::string> MapLocators(
       out += ' ';
       if (in_locators && manifest::Locator::LooksLikeLocator(token)) {
         CAIRN_ASSIGN_OR_RETURN(manifest::Locator locator, manifest::Locator::Parse(token));
-        CAIRN_ASSIGN_OR_RETURN(manifest::Locator mapped, map(std::move(locator)));
-        mapped.AppendTo(&out);
+        CAIRN_RETURN_IF_ERROR(map(std::move(locator), &out));
       } else {
         in_locators = false;
         out.append(token);
@@ -65,9 +66,10 @@ Result<std::string> StripSignatures(const manifest::Manifest& manifest) {
   std::string text = manifest.ToText();
   if (!signed_any) return text;
   CAIRN_ASSIGN_OR_RETURN(std::string stripped,
-                         MapLocators(text, [](manifest::Locator l) -> Result<manifest::Locator> {
+                         MapLocators(text, [](manifest::Locator l, std::string* out) {
                            l.RemoveHints('A');
-                           return l;
+                           l.AppendTo(out);
+                           return Status::OK();
                          }));
   // One block signed two ways appears twice once unsigned: normalize again to list it once.
   CAIRN_ASSIGN_OR_RETURN(manifest::Manifest again, manifest::Manifest::Parse(stripped));
@@ -76,9 +78,20 @@ Result<std::string> StripSignatures(const manifest::Manifest& manifest) {
 
 Result<std::string> SignManifestText(std::string_view stored_text, const SigningKey& key,
                                      std::string_view token, int64_t expiry_unix) {
-  return MapLocators(stored_text, [&](manifest::Locator l) -> Result<manifest::Locator> {
-    if (!IsLocal(l)) return l;
-    return manifest::SignLocator(l, key.key, token, expiry_unix, key.ttl_seconds);
+  return MapLocators(stored_text, [&](manifest::Locator l, std::string* out) {
+    if (IsLocal(l)) {
+      manifest::SignLocator(l, key.key, token, expiry_unix, key.ttl_seconds).AppendTo(out);
+      return Status::OK();
+    }
+    // External: a gateway reads chunks of at most a block, so each chunk is signed (a signature
+    // on the oversized locator would not survive the reader's split, external.h).
+    bool first = true;
+    for (const manifest::Locator& chunk : manifest::SplitExternal(l)) {
+      if (!first) *out += ' ';
+      first = false;
+      manifest::SignLocator(chunk, key.key, token, expiry_unix, key.ttl_seconds).AppendTo(out);
+    }
+    return Status::OK();
   });
 }
 

@@ -37,8 +37,9 @@ Status CheckManifestSignatures(const manifest::Manifest& manifest, const Signing
 // The canonical text of `manifest` without any +A hint.
 Result<std::string> StripSignatures(const manifest::Manifest& manifest);
 
-// `stored_text` (canonical, unsigned) with every local locator signed for `token` until
-// `expiry_unix`. External locators are left as they are.
+// `stored_text` (canonical, unsigned) with every locator signed for `token` until `expiry_unix`.
+// External locators are split into chunks of at most a block (SplitExternal), each signed, so a
+// gateway can check the signature of each chunk it serves.
 Result<std::string> SignManifestText(std::string_view stored_text, const SigningKey& key,
                                      std::string_view token, int64_t expiry_unix);
 

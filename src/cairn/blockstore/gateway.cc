@@ -1,0 +1,265 @@
+// Gateway (gateway.h) and CatalogRemoteResolver (gateway_remotes.h).
+#include "cairn/blockstore/gateway.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "cairn/blockstore/gateway_remotes.h"
+#include "cairn/blockstore/keepstore.h"
+#include "cairn/manifest/locator.h"
+#include "cairn/manifest/signature.h"
+#include "cairn/objstore/s3/settings.h"
+
+namespace cairn::blockstore {
+namespace {
+
+std::string ObjectName(const manifest::ExternalObject& o) {
+  return std::string(o.kind == manifest::ObjectStoreKind::kS3 ? "s3://" : "swift://") + o.bucket +
+         "/" + o.key;
+}
+
+}  // namespace
+
+int GatewayHttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kFailedPrecondition:
+      return 412;
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+      return 503;
+    default:
+      return 502;
+  }
+}
+
+Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayOptions options) {
+  if (options.authenticator == nullptr || options.http == nullptr || !options.resolve) {
+    return InvalidArgumentError("a gateway needs an authenticator, an HTTP client and remotes");
+  }
+  if (options.blob_signing_key.empty()) {
+    return InvalidArgumentError("a gateway needs the blob signing key");
+  }
+  if (options.env == nullptr) options.env = io::Env::Default();
+  return std::unique_ptr<Gateway>(new Gateway(std::move(options)));
+}
+
+void Gateway::Handle(httpd::ServerRequest& request, httpd::ResponseWriter& response) {
+  std::string_view path = request.path;
+  Status s;
+  if (path == "/_health/ping") {
+    s = request.method == "GET" ? response.Send(200, "application/json", "{\"health\":\"OK\"}\n")
+                                : UnimplementedError("method not allowed");
+  } else if (request.method != "GET" && request.method != "HEAD") {
+    s = UnimplementedError("a gateway only reads");
+  } else {
+    s = Get(path.empty() ? path : path.substr(1), request, response);
+  }
+  if (s.ok()) return;
+  int code = s.code() == StatusCode::kUnimplemented ? 405 : GatewayHttpStatusFor(s);
+  response.Send(code, "text/plain", std::string(s.message()) + "\n").IgnoreError();
+}
+
+Result<objstore::s3::S3Client*> Gateway::ClientFor(const GatewayRemote& remote) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = clients_.find(remote.name);
+  if (it != clients_.end() && it->second.remote.endpoint == remote.endpoint &&
+      it->second.remote.region == remote.region &&
+      it->second.remote.credentials.access_key_id == remote.credentials.access_key_id &&
+      it->second.remote.credentials.secret_access_key == remote.credentials.secret_access_key &&
+      it->second.remote.credentials.session_token == remote.credentials.session_token) {
+    return it->second.client.get();
+  }
+  objstore::s3::S3Settings settings;
+  settings.credentials = remote.credentials;
+  settings.region = remote.region.empty() ? "us-east-1" : remote.region;
+  settings.endpoint_url = remote.endpoint;
+  while (!settings.endpoint_url.empty() && settings.endpoint_url.back() == '/') {
+    settings.endpoint_url.pop_back();
+  }
+  settings.source = "remote " + remote.name;
+  CAIRN_ASSIGN_OR_RETURN(auto client,
+                         objstore::s3::S3Client::Create(settings, options_.http, options_.env));
+  objstore::s3::S3Client* raw = client.get();
+  // A replaced client may still be in use by another request: retire it, never free it early.
+  if (it != clients_.end()) retired_.push_back(std::move(it->second.client));
+  clients_[remote.name] = CachedClient{.remote = remote, .client = std::move(client)};
+  return raw;
+}
+
+Status Gateway::Get(std::string_view name, httpd::ServerRequest& request,
+                    httpd::ResponseWriter& response) {
+  Result<manifest::Locator> parsed = manifest::Locator::Parse(name);
+  if (!parsed.ok()) {
+    return InvalidArgumentError("malformed locator: " + std::string(parsed.status().message()));
+  }
+  const manifest::Locator& locator = *parsed;
+  if (!locator.IsExternal()) {
+    return NotFoundError("a gateway serves external-object locators only");
+  }
+  std::optional<std::string_view> token = RequestToken(request);
+  if (!token) return UnauthenticatedError("no token provided in Authorization header");
+  CAIRN_RETURN_IF_ERROR(options_.authenticator->Authenticate(*token).status());
+  Status signature =
+      manifest::VerifySignature(locator, options_.blob_signing_key, *token,
+                                options_.blob_signing_ttl_seconds, options_.env->NowUnixSeconds());
+  if (signature.code() == StatusCode::kPermissionDenied) {
+    return InvalidArgumentError("invalid signature: " + std::string(signature.message()));
+  }
+  CAIRN_RETURN_IF_ERROR(signature);
+  // The hash binds bucket, key, version and range: an edited locator fails here.
+  CAIRN_ASSIGN_OR_RETURN(manifest::ExternalRange range, manifest::DecodeExternal(locator));
+  const manifest::ExternalObject& object = range.object;
+  const std::string what = ObjectName(object);
+  if (object.kind != manifest::ObjectStoreKind::kS3) {
+    return UnimplementedError("this gateway reads S3 objects only, not " + what);
+  }
+  Result<GatewayRemote> remote = options_.resolve(object.kind, object.bucket);
+  if (!remote.ok()) {
+    return Status(remote.status().code(), what + ": " + std::string(remote.status().message()));
+  }
+  CAIRN_ASSIGN_OR_RETURN(objstore::s3::S3Client * client, ClientFor(*remote));
+
+  response.SetHeader("Content-Type", "application/octet-stream");
+  if (range.size == 0) return response.Start(200, 0);
+  objstore::s3::GetOptions get;
+  get.range = objstore::s3::ByteRange{.offset = range.offset, .length = range.size};
+  get.if_match = object.etag;
+  get.version_id = object.version_id;
+  const bool head = request.method == "HEAD";
+  bool started = false;
+  uint64_t sent = 0;
+  Status sink_error;
+  Result<objstore::s3::ObjectInfo> info =
+      client->GetObject(object.bucket, object.key, get, [&](std::string_view piece) -> Status {
+        if (sent + piece.size() > range.size) {
+          sink_error = DataLossError(what + ": the store sent more bytes than the range");
+          return sink_error;
+        }
+        if (!started) {
+          started = true;
+          Status s = response.Start(200, range.size);
+          if (!s.ok()) return sink_error = s;
+        }
+        sent += piece.size();
+        if (head) return Status::OK();
+        Status s = response.Write(piece);
+        if (!s.ok()) sink_error = s;
+        return s;
+      });
+  if (!info.ok()) {
+    if (started) return Status::OK();  // the reply is cut short; nothing else can be sent
+    StatusCode code = info.status().code();
+    std::string why = code == StatusCode::kFailedPrecondition
+                          ? "changed since it was imported (ETag or version no longer matches)"
+                      : code == StatusCode::kNotFound         ? "no longer exists"
+                      : code == StatusCode::kPermissionDenied ? "the remote refuses access"
+                                                              : "read failed";
+    return Status(code, what + ": " + why + " (" + std::string(info.status().message()) + ")");
+  }
+  if (!started) return DataLossError(what + ": the store sent no bytes for the range");
+  if (sent != range.size) {
+    if (options_.log) {
+      options_.log(what + ": the store sent " + std::to_string(sent) + " of " +
+                   std::to_string(range.size) + " bytes");
+    }
+  }
+  return Status::OK();
+}
+
+// --- CatalogRemoteResolver (gateway_remotes.h).
+
+namespace {
+
+// The string member `key` of `j`, "" when absent or of another type (never throws).
+std::string Str(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Result<std::string> CatalogRemoteResolver::Get(const std::string& path, std::string_view what) {
+  std::string url = options_.api_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  http::HttpRequest request;
+  request.method = "GET";
+  request.url = url + path;
+  request.headers = {{"Authorization", "Bearer " + options_.admin_token}};
+  request.timeout = options_.request_timeout;
+  Result<http::HttpResponse> reply = http_->Send(request, http::ResponseBody::Collect(16 << 20));
+  if (!reply.ok()) {
+    return UnavailableError(std::string(what) + ": " + std::string(reply.status().message()));
+  }
+  if (reply->status_code == 401 || reply->status_code == 403) {
+    return PermissionDeniedError(std::string(what) +
+                                 ": the gateway's token is not an admin's (HTTP " +
+                                 std::to_string(reply->status_code) + ")");
+  }
+  if (reply->status_code == 404) return NotFoundError(std::string(what) + ": not found");
+  if (reply->status_code != 200) {
+    return UnavailableError(http::HttpStatusToStatus(reply->status_code, what).message());
+  }
+  return std::move(reply->body);
+}
+
+Result<GatewayRemote> CatalogRemoteResolver::Resolve(manifest::ObjectStoreKind kind,
+                                                     std::string_view bucket) {
+  const std::string kind_name = kind == manifest::ObjectStoreKind::kS3 ? "s3" : "swift";
+  const std::string cache_key = kind_name + "/" + std::string(bucket);
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(cache_key);
+    if (it != cache_.end()) {
+      if (env_->NowUnixMicros() < it->second.expires_micros) return it->second.remote;
+      cache_.erase(it);
+    }
+  }
+  using Json = nlohmann::json;
+  CAIRN_ASSIGN_OR_RETURN(std::string list_text, Get("/v1/remotes", "list remotes"));
+  Json list = Json::parse(list_text, nullptr, /*allow_exceptions=*/false);
+  if (!list.is_object() || !list.contains("items") || !list["items"].is_array()) {
+    return UnavailableError("list remotes: the catalog's reply is not a list");
+  }
+  std::string name;
+  for (const Json& r : list["items"]) {
+    if (!r.is_object() || Str(r, "kind") != kind_name) continue;
+    auto buckets = r.find("buckets");
+    if (buckets == r.end() || !buckets->is_array()) continue;
+    for (const Json& b : *buckets) {
+      if (b.is_string() && b.get<std::string>() == bucket) name = Str(r, "name");
+    }
+  }
+  if (name.empty()) {
+    return NotFoundError("no remote holds " + kind_name + " bucket " + std::string(bucket));
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::string text,
+                         Get("/v1/remotes/" + name + "/credentials", "get remote credentials"));
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return UnavailableError("get remote credentials: not a JSON object");
+  GatewayRemote remote{.name = name,
+                       .endpoint = Str(j, "endpoint"),
+                       .region = Str(j, "region"),
+                       .credentials = {.access_key_id = Str(j, "access_key_id"),
+                                       .secret_access_key = Str(j, "secret_access_key"),
+                                       .session_token = Str(j, "session_token")}};
+  if (options_.cache_ttl.count() > 0) {
+    std::lock_guard lock(mu_);
+    cache_[cache_key] = Entry{
+        .remote = remote,
+        .expires_micros =
+            env_->NowUnixMicros() +
+            std::chrono::duration_cast<std::chrono::microseconds>(options_.cache_ttl).count()};
+  }
+  return remote;
+}
+
+}  // namespace cairn::blockstore

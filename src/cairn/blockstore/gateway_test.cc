@@ -1,0 +1,163 @@
+// Gateway: external-object reads over an in-memory S3 (MemS3 behind the HttpClient interface).
+#include "cairn/blockstore/gateway.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "cairn/httpd/http_server.h"
+#include "cairn/manifest/external.h"
+#include "cairn/manifest/signature.h"
+#include "cairn/objstore/transfer/mem_s3.h"
+#include "cairn/testing/fake_env.h"
+#include "cairn/testing/status_matchers.h"
+
+namespace cairn::blockstore {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kKey[] = "gateway-test-blob-signing-key";
+constexpr char kToken[] = "reader-token";
+constexpr int64_t kTtl = 3600;
+constexpr char kData[] = "0123456789abcdef";
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    s3_.PutObjectDirect("bk", "dir/obj",
+                        {.data = kData, .etag = "e1", .content_type = "", .metadata = {}});
+    authenticator_.Add(kToken, Caller{.user_uuid = "u", .is_admin = false});
+    GatewayOptions options;
+    options.authenticator = &authenticator_;
+    options.blob_signing_key = kKey;
+    options.blob_signing_ttl_seconds = kTtl;
+    options.http = &s3_;
+    options.env = &env_;
+    options.resolve = [this](manifest::ObjectStoreKind,
+                             std::string_view bucket) -> Result<GatewayRemote> {
+      ++resolves_;
+      if (bucket != "bk") return NotFoundError("no remote holds s3 bucket " + std::string(bucket));
+      return GatewayRemote{
+          .name = "r",
+          .endpoint = "http://s3.test",
+          .region = "us-east-1",
+          .credentials = {
+              .access_key_id = "AKID", .secret_access_key = "very-secret", .session_token = ""}};
+    };
+    options.log = [](std::string_view) {};
+    ASSERT_OK_AND_ASSIGN(gateway_, Gateway::Create(std::move(options)));
+  }
+
+  static manifest::Locator External(const std::string& bucket, uint64_t offset, uint64_t size,
+                                    const std::string& etag = "e1") {
+    manifest::ExternalObject object{.kind = manifest::ObjectStoreKind::kS3,
+                                    .bucket = bucket,
+                                    .key = "dir/obj",
+                                    .version_id = "",
+                                    .etag = etag};
+    return manifest::MakeExternalLocator(object, offset, size);
+  }
+  manifest::Locator Signed(const manifest::Locator& l, int64_t expiry = 0) {
+    if (expiry == 0) expiry = env_.NowUnixSeconds() + kTtl;
+    return manifest::SignLocator(l, kKey, kToken, expiry, kTtl);
+  }
+  httpd::BufferedResponseWriter Get(const std::string& path, const std::string& token = kToken,
+                                    const std::string& method = "GET") {
+    httpd::StringBodyReader reader("");
+    httpd::ServerRequest request;
+    request.method = method;
+    request.target = path;
+    request.path = path;
+    if (!token.empty()) request.headers.Add("Authorization", "Bearer " + token);
+    request.body = &reader;
+    httpd::BufferedResponseWriter response;
+    gateway_->Handle(request, response);
+    return response;
+  }
+
+  objstore::transfer::MemS3 s3_;
+  FixedTokenAuthenticator authenticator_;
+  testing::FakeEnv env_;
+  std::unique_ptr<Gateway> gateway_;
+  int resolves_ = 0;
+};
+
+TEST_F(GatewayTest, ServesExactlyTheRange) {
+  auto r = Get("/" + Signed(External("bk", 3, 7)).ToString());
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "3456789");
+  r = Get("/" + Signed(External("bk", 0, 16)).ToString());
+  EXPECT_EQ(r.body, kData);
+  EXPECT_EQ(resolves_, 2);
+  r = Get("/" + Signed(External("bk", 3, 7)).ToString(), kToken, "HEAD");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_length, 7u);
+  EXPECT_EQ(r.body, "");
+}
+
+TEST_F(GatewayTest, RefusesMissingWrongOrExpiredSignatures) {
+  EXPECT_EQ(Get("/" + External("bk", 0, 4).ToString()).status, 400);
+  manifest::Locator forged = manifest::SignLocator(External("bk", 0, 4), "other-key", kToken,
+                                                   env_.NowUnixSeconds() + 60, kTtl);
+  EXPECT_EQ(Get("/" + forged.ToString()).status, 400);
+  EXPECT_EQ(Get("/" + Signed(External("bk", 0, 4), env_.NowUnixSeconds() - 1).ToString()).status,
+            401);
+  EXPECT_EQ(Get("/" + Signed(External("bk", 0, 4)).ToString(), "").status, 401);
+  EXPECT_EQ(Get("/" + Signed(External("bk", 0, 4)).ToString(), "unknown").status, 401);
+  EXPECT_EQ(resolves_, 0);  // nothing reached a remote
+}
+
+TEST_F(GatewayTest, AnEditedLocatorFailsTheHashCheck) {
+  // Same hash and signature, another offset: the derived hash no longer matches +B/+C.
+  std::string text = Signed(External("bk", 0, 4)).ToString();
+  size_t c = text.find("+C0");
+  ASSERT_NE(c, std::string::npos);
+  text.replace(c, 3, "+C8");
+  auto r = Get("/" + text);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("hash"));
+  EXPECT_EQ(resolves_, 0);
+}
+
+TEST_F(GatewayTest, ChangedGoneOrForbiddenObjectsAreClearErrorsWithNoBytes) {
+  std::string path = "/" + Signed(External("bk", 0, 4)).ToString();
+  s3_.PutObjectDirect("bk", "dir/obj",
+                      {.data = "XXXXXXXXXX", .etag = "e2", .content_type = "", .metadata = {}});
+  auto r = Get(path);
+  EXPECT_EQ(r.status, 412);
+  EXPECT_THAT(r.body, HasSubstr("s3://bk/dir/obj: changed"));
+  EXPECT_THAT(r.body, Not(HasSubstr("XXXX")));
+
+  s3_.set_interceptor([](const http::HttpRequest&) -> std::optional<int> { return 403; });
+  r = Get(path);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_THAT(r.body, HasSubstr("s3://bk/dir/obj"));
+  s3_.set_interceptor(nullptr);
+
+  manifest::ExternalObject gone{.kind = manifest::ObjectStoreKind::kS3,
+                                .bucket = "bk",
+                                .key = "nothing/here",
+                                .version_id = "",
+                                .etag = "e1"};
+  r = Get("/" + Signed(manifest::MakeExternalLocator(gone, 0, 4)).ToString());
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body, HasSubstr("s3://bk/nothing/here: no longer exists"));
+  EXPECT_THAT(r.body, Not(HasSubstr("very-secret")));
+}
+
+TEST_F(GatewayTest, BucketsOfNoRemoteAndLocalBlocksAreNotFound) {
+  auto r = Get("/" + Signed(External("elsewhere", 0, 4)).ToString());
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body, HasSubstr("s3://elsewhere/dir/obj"));
+  manifest::Locator local(manifest::BlockHash::Of("foo"), 3);
+  EXPECT_EQ(Get("/" + Signed(local).ToString()).status, 404);
+  EXPECT_EQ(Get("/_health/ping").status, 200);
+  EXPECT_EQ(Get("/" + Signed(External("bk", 0, 4)).ToString(), kToken, "PUT").status, 405);
+}
+
+}  // namespace
+}  // namespace cairn::blockstore

@@ -1,0 +1,350 @@
+// cairn remote add | ls | rm — object stores whose buckets collections may name
+// (docs/catalog-api.md "Remotes") — and cairn import s3://bucket/prefix: a collection of
+// external-object locators for every object under a prefix, without reading object data (DESIGN.md
+// §3).
+//
+// Settings as for cairn put/get (CAIRN_API_HOST, CAIRN_API_TOKEN, --api-host, --token-file).
+// Cloud credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) or a
+// --profile in ~/.aws, never from argv, and are never printed.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cairn/cli/command.h"
+#include "cairn/client/catalog_client.h"
+#include "cairn/http/curl_http_client.h"
+#include "cairn/io/env.h"
+#include "cairn/manifest/external.h"
+#include "cairn/manifest/manifest.h"
+#include "cairn/objstore/s3/client.h"
+#include "cairn/objstore/s3/list_iterator.h"
+#include "cairn/objstore/s3/settings.h"
+
+extern char** environ;
+
+namespace cairn::cli {
+namespace {
+
+using Json = nlohmann::json;
+
+struct RemoteArgs {
+  std::string api_host;
+  std::string token_file;
+  std::string name;
+  std::string kind = "s3";
+  std::string endpoint;
+  std::string region;
+  std::string buckets;
+  std::string profile;
+  std::string source;  // import: s3://bucket/prefix
+  std::string remote;  // import: the remote to use (default: the one holding the bucket)
+};
+
+// A JSON call to the catalog with the user's token.
+class Api {
+ public:
+  static Result<Api> Connect(const RemoteArgs& args) {
+    std::string host = args.api_host;
+    if (host.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(host, ClientSetting("CAIRN_API_HOST"));
+    }
+    if (host.empty()) return InvalidArgumentError("no API host: set CAIRN_API_HOST or --api-host");
+    Api api;
+    if (!args.token_file.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(api.token_, ResolveToken("", args.token_file));
+    } else {
+      CAIRN_ASSIGN_OR_RETURN(api.token_, ClientSetting("CAIRN_API_TOKEN"));
+    }
+    if (api.token_.empty()) {
+      return InvalidArgumentError("no API token: set CAIRN_API_TOKEN or --token-file");
+    }
+    CAIRN_ASSIGN_OR_RETURN(api.base_url_, client::ApiBaseUrl(host));
+    CAIRN_ASSIGN_OR_RETURN(
+        api.http_, http::CurlHttpClient::Create({.connect_timeout = std::chrono::seconds(5)}));
+    return api;
+  }
+
+  Result<Json> Call(std::string_view method, const std::string& path, const Json& body,
+                    std::string_view what) {
+    http::HttpRequest request;
+    request.method = std::string(method);
+    request.url = base_url_ + path;
+    request.headers.emplace_back("Authorization", "Bearer " + token_);
+    std::string text;
+    if (!body.is_null()) {
+      text = body.dump();
+      request.headers.emplace_back("Content-Type", "application/json");
+      request.body = http::RequestBody::FromBytes(text);
+    }
+    request.timeout = std::chrono::minutes(10);
+    CAIRN_ASSIGN_OR_RETURN(http::HttpResponse response,
+                           http_->Send(request, http::ResponseBody::Collect(size_t{1} << 30)));
+    Json reply = Json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+    if (response.status_code >= 200 && response.status_code < 300 && reply.is_object()) {
+      return reply;
+    }
+    Status status = http::HttpStatusToStatus(response.status_code, what);
+    if (reply.is_object() && reply.contains("errors") && reply["errors"].is_array() &&
+        !reply["errors"].empty() && reply["errors"][0].is_string()) {
+      return Status(status.code(),
+                    std::string(what) + ": " + reply["errors"][0].get<std::string>());
+    }
+    return status;
+  }
+
+ private:
+  std::string base_url_;
+  std::string token_;
+  std::unique_ptr<http::CurlHttpClient> http_;
+};
+
+// Members of the catalog's replies, without throwing on an unexpected type.
+std::string Str(const Json& j, const char* key) {
+  auto it = j.is_object() ? j.find(key) : j.end();
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+const Json& Array(const Json& j, const char* key) {
+  static const Json* const kEmpty = new Json(Json::array());
+  auto it = j.is_object() ? j.find(key) : j.end();
+  return it != j.end() && it->is_array() ? *it : *kEmpty;
+}
+
+std::string Getenv(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+Result<std::string> ReadOptionalFile(const std::string& path) {
+  Result<std::unique_ptr<io::FileContents>> contents = io::Env::Default()->ReadFile(path);
+  if (!contents.ok()) {
+    if (contents.status().code() == StatusCode::kNotFound) return std::string();
+    return contents.status();
+  }
+  return std::string((*contents)->data());
+}
+
+// S3 settings as the aws CLI finds them (environment, --profile, ~/.aws), with `endpoint` and
+// `region` when given.
+Result<objstore::s3::S3Settings> ResolveS3(const std::string& profile, const std::string& endpoint,
+                                           const std::string& region) {
+  objstore::s3::S3SettingsInput input;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view var(*e);
+    size_t eq = var.find('=');
+    if (var.starts_with("AWS_") && eq != std::string_view::npos) {
+      input.environment.emplace(std::string(var.substr(0, eq)), std::string(var.substr(eq + 1)));
+    }
+  }
+  if (!profile.empty()) input.profile = profile;
+  if (!endpoint.empty()) input.endpoint_url = endpoint;
+  if (!region.empty()) input.region = region;
+  std::string aws_dir = Getenv("HOME") + "/.aws/";
+  auto file = [&](const char* variable, const char* name) {
+    auto it = input.environment.find(variable);
+    return it != input.environment.end() ? it->second : aws_dir + name;
+  };
+  input.credentials_file_name = file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+  input.config_file_name = file("AWS_CONFIG_FILE", "config");
+  CAIRN_ASSIGN_OR_RETURN(input.credentials_file_text,
+                         ReadOptionalFile(input.credentials_file_name));
+  CAIRN_ASSIGN_OR_RETURN(input.config_file_text, ReadOptionalFile(input.config_file_name));
+  return objstore::s3::ResolveS3Settings(input);
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string BucketsText(const Json& remote) {
+  std::string out;
+  for (const Json& b : Array(remote, "buckets")) {
+    if (!out.empty()) out += ",";
+    if (b.is_string()) out += b.get<std::string>();
+  }
+  return out;
+}
+
+Status RunAdd(const RemoteArgs& args) {
+  Json body = {{"name", args.name},
+               {"kind", args.kind},
+               {"endpoint", args.endpoint},
+               {"region", args.region},
+               {"buckets", SplitList(args.buckets)}};
+  if (args.kind == "s3") {
+    CAIRN_ASSIGN_OR_RETURN(objstore::s3::S3Settings s3,
+                           ResolveS3(args.profile, args.endpoint, args.region));
+    body["access_key_id"] = s3.credentials.access_key_id;
+    body["secret_access_key"] = s3.credentials.secret_access_key;
+    body["session_token"] = s3.credentials.session_token;
+    if (args.region.empty()) body["region"] = s3.region;
+  } else {
+    // Swift: the OpenStack conventions.
+    body["access_key_id"] = Getenv("OS_USERNAME");
+    body["secret_access_key"] = Getenv("OS_PASSWORD");
+  }
+  CAIRN_ASSIGN_OR_RETURN(Api api, Api::Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(Json added, api.Call("POST", "/v1/remotes", body, "add remote"));
+  return WriteStdout(Str(added, "uuid") + "  " + Str(added, "name") + "\n");
+}
+
+Status RunList(const RemoteArgs& args) {
+  CAIRN_ASSIGN_OR_RETURN(Api api, Api::Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(Json list, api.Call("GET", "/v1/remotes", nullptr, "list remotes"));
+  std::string out;
+  for (const Json& r : Array(list, "items")) {
+    out += Str(r, "name") + "\t" + Str(r, "kind") + "\t" + Str(r, "endpoint") + "\t" +
+           Str(r, "region") + "\t" + BucketsText(r) + "\n";
+  }
+  return WriteStdout(out);
+}
+
+Status RunRemove(const RemoteArgs& args) {
+  CAIRN_ASSIGN_OR_RETURN(Api api, Api::Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(Json removed,
+                         api.Call("DELETE", "/v1/remotes/" + args.name, nullptr, "remove remote"));
+  return WriteStdout("removed " + Str(removed, "name") + "\n");
+}
+
+// The remote to list `bucket` with: --remote, else the caller's remote that holds the bucket.
+Result<Json> FindRemote(Api& api, const std::string& name, const std::string& bucket) {
+  if (!name.empty()) return api.Call("GET", "/v1/remotes/" + name, nullptr, "get remote");
+  CAIRN_ASSIGN_OR_RETURN(Json list, api.Call("GET", "/v1/remotes", nullptr, "list remotes"));
+  for (const Json& r : Array(list, "items")) {
+    if (Str(r, "kind") != "s3") continue;
+    for (const Json& b : Array(r, "buckets")) {
+      if (b == bucket) return r;
+    }
+  }
+  return NotFoundError("none of your remotes holds bucket " + bucket +
+                       " (add one with `cairn remote add`)");
+}
+
+Status RunImport(const RemoteArgs& args) {
+  std::string_view source = args.source;
+  if (!source.starts_with("s3://")) {
+    return InvalidArgumentError("import needs an s3://bucket/prefix URL");
+  }
+  source.remove_prefix(5);
+  size_t slash = source.find('/');
+  std::string bucket(source.substr(0, slash));
+  std::string prefix(slash == std::string_view::npos ? "" : source.substr(slash + 1));
+  if (bucket.empty()) return InvalidArgumentError("import needs a bucket: s3://bucket/prefix");
+  // Files are named relative to the prefix's last '/'.
+  size_t cut = prefix.rfind('/');
+  size_t strip = cut == std::string::npos ? 0 : cut + 1;
+
+  CAIRN_ASSIGN_OR_RETURN(Api api, Api::Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(Json remote, FindRemote(api, args.remote, bucket));
+  CAIRN_ASSIGN_OR_RETURN(objstore::s3::S3Settings s3,
+                         ResolveS3(args.profile, Str(remote, "endpoint"), Str(remote, "region")));
+  CAIRN_ASSIGN_OR_RETURN(auto http, http::CurlHttpClient::Create({}));
+  CAIRN_ASSIGN_OR_RETURN(auto client,
+                         objstore::s3::S3Client::Create(s3, http.get(), io::Env::Default()));
+  CAIRN_ASSIGN_OR_RETURN(auto lister, objstore::s3::ObjectLister::Start(client.get(), bucket,
+                                                                        {.prefix = prefix,
+                                                                         .delimiter = "",
+                                                                         .start_after = "",
+                                                                         .continuation_token = "",
+                                                                         .max_keys = 1000}));
+  manifest::Manifest m;
+  int64_t imported = 0;
+  int64_t skipped = 0;
+  for (;;) {
+    CAIRN_ASSIGN_OR_RETURN(std::optional<objstore::s3::ObjectSummary> object, lister->Next());
+    if (!object) break;
+    std::string path = object->key.substr(strip);
+    // Directory markers and keys that are no file path ("a//b", "./x") are left out.
+    Result<manifest::Manifest::NodeId> file = path.empty() || path.back() == '/'
+                                                  ? InvalidArgumentError("directory marker")
+                                                  : m.MakeFile(path);
+    if (!file.ok() || object->size < 0 ||
+        static_cast<uint64_t>(object->size) > manifest::kMaxExternalSize) {
+      ++skipped;
+      continue;
+    }
+    manifest::ExternalObject external{.kind = manifest::ObjectStoreKind::kS3,
+                                      .bucket = bucket,
+                                      .key = object->key,
+                                      .version_id = "",
+                                      .etag = object->etag};
+    if (!external.Validate().ok()) {
+      ++skipped;
+      continue;
+    }
+    uint64_t size = static_cast<uint64_t>(object->size);
+    for (const manifest::Locator& chunk :
+         manifest::SplitExternal(manifest::MakeExternalLocator(external, 0, size))) {
+      uint32_t block = m.AddBlock(chunk);
+      CAIRN_RETURN_IF_ERROR(
+          m.AppendExtent(*file, {.block = block, .offset = 0, .length = chunk.size()}));
+    }
+    ++imported;
+  }
+  std::string name = args.name.empty() ? "import of " + args.source : args.name;
+  CAIRN_ASSIGN_OR_RETURN(
+      Json saved, api.Call("POST", "/v1/collections",
+                           {{"manifest_text", m.ToText()}, {"name", name}}, "save collection"));
+  std::fprintf(
+      stderr, "cairn: imported %lld objects%s\n", static_cast<long long>(imported),
+      skipped > 0
+          ? (" (skipped " + std::to_string(skipped) + " keys that are not file paths)").c_str()
+          : "");
+  return WriteStdout(Str(saved, "uuid") + "\n" + Str(saved, "portable_data_hash") + "\n");
+}
+
+}  // namespace
+
+void RegisterRemoteCommands(CLI::App& app, RunState* state) {
+  static RemoteArgs args;  // CLI11 binds options by address
+  auto common = [&](CLI::App* cmd, Status (*run)(const RemoteArgs&)) {
+    cmd->add_option("--api-host", args.api_host,
+                    "Catalog host:port or URL (default: CAIRN_API_HOST, ~/.config/cairn/config)");
+    cmd->add_option("--token-file", args.token_file,
+                    "File holding the API token (default: CAIRN_API_TOKEN, the config file)");
+    cmd->callback([run, state] {
+      Status s = run(args);
+      if (!s.ok()) state->exit_code = ReportError(s);
+    });
+  };
+  CLI::App* remote = AddCommandGroup(app, "remote", "Object stores whose buckets you can import");
+  CLI::App* add = remote->add_subcommand("add", "Register an object store and its buckets");
+  add->add_option("NAME", args.name, "Name of the remote")->required();
+  add->add_option("--kind", args.kind, "s3 (default) or swift");
+  add->add_option("--endpoint", args.endpoint, "URL of the store")->required();
+  add->add_option("--region", args.region, "Region (default: as the aws CLI finds it)");
+  add->add_option("--buckets", args.buckets, "Buckets, comma-separated")->required();
+  add->add_option("--profile", args.profile, "Credentials from this profile of ~/.aws");
+  add->footer(
+      "Credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or --profile) for s3,\n"
+      "OS_USERNAME/OS_PASSWORD for swift; the catalog keeps them sealed and never returns them.");
+  common(add, RunAdd);
+  common(remote->add_subcommand("ls", "List your remotes"), RunList);
+  CLI::App* rm = remote->add_subcommand("rm", "Remove a remote");
+  rm->add_option("NAME", args.name, "Name of the remote")->required();
+  common(rm, RunRemove);
+
+  CLI::App* import = app.add_subcommand(
+      "import", "Make a collection of the objects under an S3 prefix, without copying them");
+  import->add_option("SOURCE", args.source, "s3://bucket/prefix")->required();
+  import->add_option("--remote", args.remote,
+                     "Remote of the bucket (default: your remote that holds it)");
+  import->add_option("--name", args.name, "Name of the collection");
+  import->add_option("--profile", args.profile, "Credentials to list with, from ~/.aws");
+  import->footer("Prints the collection's uuid, then its portable data hash.");
+  common(import, RunImport);
+}
+
+}  // namespace cairn::cli
