@@ -11,7 +11,9 @@
 # giving the same PDH, an object of more than one block (split into signed chunks), a shared
 # collection read by a second user, a user without permission getting nothing, a changed object
 # and a deleted one giving clear errors naming the object (412/404), and credentials never in any
-# reply. Exit status 0 when every check passes.
+# reply. Then a mixed collection (local blocks, objects of two S3 remotes, Swift objects incl. a
+# static large object) made with `cairn cp`, shared, read by a second user, copied and renamed,
+# and a changed Swift object. Exit status 0 when every check passes.
 set -uo pipefail
 
 cairn=${1:?usage: external_e2e.sh BUILD/cairn}
@@ -21,12 +23,24 @@ cairn=$(cd "$(dirname "$cairn")" && pwd)/$(basename "$cairn")
 
 work=$(mktemp -d /tmp/cairn-external-e2e.XXXXXX)
 bucket=cairn-ext-e2e-$$
+bucket2=cairn-ext-e2e-two-$$
+container=cairn-ext-e2e-swift-$$
+# Swift: OpenStack Swift all-in-one when scripts/integration-test.sh runs it, else the ST_*
+# variables (RGW's Swift API, as `scripts/object-store start` prints them).
+swift_auth=${CAIRN_IT_SWIFT_AUTH:-${ST_AUTH:-}}
+swift_user=${CAIRN_IT_SWIFT_USER:-${ST_USER:-}}
+swift_key=${CAIRN_IT_SWIFT_KEY:-${ST_KEY:-}}
+: "${swift_auth:?a Swift store: ST_AUTH (or CAIRN_IT_SWIFT_AUTH)}"
+swift_as() { ST_AUTH=$swift_auth ST_USER=$swift_user ST_KEY=$swift_key swift "$@"; }
 server_pid=
 gw2_pid=
 cleanup() {
   [[ -n $gw2_pid ]] && kill "$gw2_pid" 2>/dev/null && wait "$gw2_pid" 2>/dev/null
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   aws s3 rb --force "s3://$bucket" >/dev/null 2>&1 || true
+  aws s3 rb --force "s3://$bucket2" >/dev/null 2>&1 || true
+  swift_as delete -q "$container" >/dev/null 2>&1 || true
+  swift_as delete -q "${container}_segments" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -38,7 +52,7 @@ check() {  # check NAME COMMAND...
 }
 # The reading side: no cloud credentials at all.
 noaws() { env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
-  -u AWS_ENDPOINT_URL -u AWS_PROFILE "$@"; }
+  -u AWS_ENDPOINT_URL -u AWS_PROFILE -u ST_AUTH -u ST_USER -u ST_KEY "$@"; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # Started without the noaws function, so that $! is cairn itself (killed by cleanup).
@@ -116,6 +130,62 @@ kill "$gw2_pid" 2>/dev/null && wait "$gw2_pid" 2>/dev/null
 gw2_pid=
 check "no secret in the gateway's log" bash -c "! grep -q -- '$AWS_SECRET_ACCESS_KEY' '$work/gateway2.log'"
 
+# --- A mixed collection: local blocks, S3 objects of two remotes, Swift objects (a plain one and
+# a static large object), put together with `cairn cp` (manifests only), shared, and read by bob
+# through the gateway with no cloud credentials.
+m=$work/mixed-src
+mkdir -p "$m/local" "$m/two" "$m/swift"
+head -c 5000011 /dev/urandom >"$m/local/local.bin"
+echo "a local file" >"$m/local/note.txt"
+head -c 2000003 /dev/urandom >"$m/two/x2.bin"
+head -c 5000017 /dev/urandom >"$m/swift/plain.bin"
+head -c $((70 * 1024 * 1024 + 11)) /dev/urandom >"$m/swift/slo.bin"
+aws s3 mb "s3://$bucket2" >/dev/null
+aws s3 cp --only-show-errors "$m/two/x2.bin" "s3://$bucket2/x2.bin"
+swift_as post "$container"
+(cd "$m/swift" && swift_as upload -q "$container" plain.bin &&
+  swift_as upload -q --use-slo -S 16777216 "$container" slo.bin)
+check "a second S3 remote" as_alice "$cairn" remote add store2 --buckets "$bucket2"
+check "a Swift remote (tempauth from ST_*)" \
+  as_alice env ST_AUTH="$swift_auth" ST_USER="$swift_user" ST_KEY="$swift_key" \
+  "$cairn" remote add sw --kind swift --buckets "$container"
+check "swift remote without its key in replies" bash -c \
+  "! CAIRN_API_TOKEN=$alice '$cairn' remote ls | grep -q -- '$swift_key' && CAIRN_API_TOKEN=$alice '$cairn' remote ls | grep -q '^sw	swift	'"
+two=$(as_alice "$cairn" import "s3://$bucket2/" 2>/dev/null | sed -n 1p)
+sw=$(ST_AUTH="$swift_auth" ST_USER="$swift_user" ST_KEY="$swift_key" \
+  as_alice "$cairn" import "swift://$container/" 2>/dev/null | sed -n 1p)
+check "import swift://container/" test -n "$sw"
+loc=$(as_alice "$cairn" put -q "$m/local" 2>/dev/null | sed -n 1p)
+mixed=$(as_alice "$cairn" cp "$loc" new/local --name mixed | sed -n 1p)
+check "cp of a collection into a new one" test -n "$mixed"
+check "cp of a second remote's import" as_alice "$cairn" cp "$two" "$mixed/two"
+check "cp of a Swift import" as_alice "$cairn" cp "$sw" "$mixed/swift"
+check "cp of one S3 file of the first remote" as_alice "$cairn" cp "$uuid/huge.bin" "$mixed/"
+cp "$d/huge.bin" "$m/huge.bin"
+check "alice reads the mixed collection byte-identically, no cloud credentials" bash -c \
+  "$(declare -f noaws); noaws env CAIRN_API_TOKEN=$alice '$cairn' get -q '$mixed' '$work/mixed-alice' && diff -r '$m' '$work/mixed-alice'"
+check "bob gets nothing of it before sharing" bash -c \
+  "$(declare -f noaws); ! noaws env CAIRN_API_TOKEN=$bob '$cairn' cat '$mixed/swift/plain.bin' >'$work/bob1' 2>/dev/null && [[ ! -s '$work/bob1' ]]"
+check "share the mixed collection with bob" as_alice "$cairn" share "$mixed" --with bob --level read
+check "bob reads it byte-identically through the gateway" bash -c \
+  "$(declare -f noaws); noaws env CAIRN_API_TOKEN=$bob '$cairn' get -q '$mixed' '$work/mixed-bob' && diff -r '$m' '$work/mixed-bob'"
+bobs=$(as_bob "$cairn" cp "$mixed/swift" new/from-alice --name bobs 2>"$work/bobcp.err" | sed -n 1p); cat "$work/bobcp.err" >&2
+check "bob copies shared external files into his own collection (no remote of his)" bash -c \
+  "$(declare -f noaws); [[ -n '$bobs' ]] && cmp <(noaws env CAIRN_API_TOKEN=$bob '$cairn' cat '$bobs/from-alice/slo.bin') '$m/swift/slo.bin'"
+check "bob cannot write alice's collection" bash -c \
+  "! CAIRN_API_TOKEN=$bob '$cairn' rm '$mixed/local/note.txt' >/dev/null 2>&1"
+check "mv inside the collection renames (manifest only)" \
+  as_alice "$cairn" mv "$mixed/swift/plain.bin" "$mixed/renamed.bin"
+check "the renamed Swift object reads byte-identically" bash -c \
+  "$(declare -f noaws); cmp <(noaws env CAIRN_API_TOKEN=$alice '$cairn' cat '$mixed/renamed.bin') '$m/swift/plain.bin' && ! CAIRN_API_TOKEN=$alice '$cairn' cat '$mixed/swift/plain.bin' >/dev/null 2>&1"
+check "mv of a directory into itself is refused" bash -c \
+  "! CAIRN_API_TOKEN=$alice '$cairn' mv '$mixed/swift' '$mixed/swift/deeper' 2>/dev/null"
+head -c 1000 /dev/urandom >"$work/swift-changed"
+swift_as upload -q --object-name plain.bin "$container" "$work/swift-changed"
+noaws env CAIRN_API_TOKEN=$alice "$cairn" cat "$mixed/renamed.bin" >"$work/swchanged.out" 2>"$work/swchanged.err"
+check "a changed Swift object: an error naming it, no bytes" bash -c \
+  "grep -q 'swift://$container/plain.bin: changed' '$work/swchanged.err' && [[ ! -s '$work/swchanged.out' ]]"
+
 # The source changes: a clear error naming the object, never other bytes.
 echo "changed!" | aws s3 cp --only-show-errors - "s3://$bucket/data/sub/small.txt"
 noaws env CAIRN_API_TOKEN=$alice "$cairn" cat "$uuid/sub/small.txt" >"$work/changed.out" 2>"$work/changed.err"
@@ -129,5 +199,6 @@ check "deleted object: the error names it (404)" bash -c \
 check "no secret in the server log" bash -c "! grep -q -- '$AWS_SECRET_ACCESS_KEY' '$work/server.log'"
 
 check "remote rm" as_alice "$cairn" remote rm store
+check "no Swift key in the server log" bash -c "! grep -q -- '$swift_key' '$work/server.log'"
 echo "external e2e: $passed passed, $failed failed"
 ((failed == 0))

@@ -9,7 +9,11 @@
 #include "cairn/blockstore/keepstore.h"
 #include "cairn/manifest/locator.h"
 #include "cairn/manifest/signature.h"
+#include "cairn/objstore/s3/s3_object_store.h"
 #include "cairn/objstore/s3/settings.h"
+#include "cairn/objstore/swift/client.h"
+#include "cairn/objstore/swift/settings.h"
+#include "cairn/objstore/swift/swift_object_store.h"
 
 namespace cairn::blockstore {
 namespace {
@@ -68,31 +72,62 @@ void Gateway::Handle(httpd::ServerRequest& request, httpd::ResponseWriter& respo
   response.Send(code, "text/plain", std::string(s.message()) + "\n").IgnoreError();
 }
 
-Result<objstore::s3::S3Client*> Gateway::ClientFor(const GatewayRemote& remote) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = clients_.find(remote.name);
-  if (it != clients_.end() && it->second.remote.endpoint == remote.endpoint &&
-      it->second.remote.region == remote.region &&
-      it->second.remote.credentials.access_key_id == remote.credentials.access_key_id &&
-      it->second.remote.credentials.secret_access_key == remote.credentials.secret_access_key &&
-      it->second.remote.credentials.session_token == remote.credentials.session_token) {
-    return it->second.client.get();
+Result<std::shared_ptr<objstore::ObjectStore>> OpenRemoteStore(const GatewayRemote& remote,
+                                                               http::HttpClient* http,
+                                                               io::Env* env) {
+  std::string endpoint = remote.endpoint;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  if (remote.kind == manifest::ObjectStoreKind::kSwift) {
+    objstore::swift::SwiftSettings settings;
+    settings.version = objstore::swift::AuthVersion::kV1;
+    settings.auth_url = endpoint;
+    settings.user = remote.credentials.access_key_id;
+    settings.key = remote.credentials.secret_access_key;
+    settings.region = remote.region;
+    struct Holder {
+      std::unique_ptr<objstore::swift::SwiftClient> client;
+      std::unique_ptr<objstore::swift::SwiftObjectStore> store;
+    };
+    auto holder = std::make_shared<Holder>();
+    CAIRN_ASSIGN_OR_RETURN(holder->client,
+                           objstore::swift::SwiftClient::Create(std::move(settings), http, env));
+    holder->store = std::make_unique<objstore::swift::SwiftObjectStore>(holder->client.get());
+    return std::shared_ptr<objstore::ObjectStore>(holder, holder->store.get());
   }
   objstore::s3::S3Settings settings;
   settings.credentials = remote.credentials;
   settings.region = remote.region.empty() ? "us-east-1" : remote.region;
-  settings.endpoint_url = remote.endpoint;
-  while (!settings.endpoint_url.empty() && settings.endpoint_url.back() == '/') {
-    settings.endpoint_url.pop_back();
-  }
+  settings.endpoint_url = endpoint;
   settings.source = "remote " + remote.name;
-  CAIRN_ASSIGN_OR_RETURN(auto client,
-                         objstore::s3::S3Client::Create(settings, options_.http, options_.env));
-  objstore::s3::S3Client* raw = client.get();
-  // A replaced client may still be in use by another request: retire it, never free it early.
-  if (it != clients_.end()) retired_.push_back(std::move(it->second.client));
-  clients_[remote.name] = CachedClient{.remote = remote, .client = std::move(client)};
-  return raw;
+  struct Holder {
+    std::unique_ptr<objstore::s3::S3Client> client;
+    std::unique_ptr<objstore::s3::S3ObjectStore> store;
+  };
+  auto holder = std::make_shared<Holder>();
+  CAIRN_ASSIGN_OR_RETURN(holder->client, objstore::s3::S3Client::Create(settings, http, env));
+  holder->store = std::make_unique<objstore::s3::S3ObjectStore>(holder->client.get());
+  return std::shared_ptr<objstore::ObjectStore>(holder, holder->store.get());
+}
+
+Result<std::shared_ptr<objstore::ObjectStore>> Gateway::StoreFor(const GatewayRemote& remote) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = stores_.find(remote.name);
+  if (it != stores_.end() && it->second.remote.kind == remote.kind &&
+      it->second.remote.endpoint == remote.endpoint && it->second.remote.region == remote.region &&
+      it->second.remote.credentials.access_key_id == remote.credentials.access_key_id &&
+      it->second.remote.credentials.secret_access_key == remote.credentials.secret_access_key &&
+      it->second.remote.credentials.session_token == remote.credentials.session_token) {
+    return it->second.store;
+  }
+  Result<std::shared_ptr<objstore::ObjectStore>> opened =
+      options_.open_store ? options_.open_store(remote)
+                          : OpenRemoteStore(remote, options_.http, options_.env);
+  if (!opened.ok()) {
+    return Status(opened.status().code(),
+                  "remote " + remote.name + ": " + std::string(opened.status().message()));
+  }
+  stores_[remote.name] = CachedStore{.remote = remote, .store = *opened};
+  return *opened;
 }
 
 Status Gateway::Get(std::string_view name, httpd::ServerRequest& request,
@@ -119,27 +154,27 @@ Status Gateway::Get(std::string_view name, httpd::ServerRequest& request,
   CAIRN_ASSIGN_OR_RETURN(manifest::ExternalRange range, manifest::DecodeExternal(locator));
   const manifest::ExternalObject& object = range.object;
   const std::string what = ObjectName(object);
-  if (object.kind != manifest::ObjectStoreKind::kS3) {
-    return UnimplementedError("this gateway reads S3 objects only, not " + what);
-  }
   Result<GatewayRemote> remote = options_.resolve(object.kind, object.bucket);
   if (!remote.ok()) {
     return Status(remote.status().code(), what + ": " + std::string(remote.status().message()));
   }
-  CAIRN_ASSIGN_OR_RETURN(objstore::s3::S3Client * client, ClientFor(*remote));
+  if (remote->kind != object.kind) {
+    return NotFoundError(what + ": remote " + remote->name + " is of another kind");
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<objstore::ObjectStore> store, StoreFor(*remote));
 
   response.SetHeader("Content-Type", "application/octet-stream");
   if (range.size == 0) return response.Start(200, 0);
-  objstore::s3::GetOptions get;
-  get.range = objstore::s3::ByteRange{.offset = range.offset, .length = range.size};
+  objstore::ReadOptions get;
+  get.range = objstore::ObjectRange{.offset = range.offset, .length = range.size};
   get.if_match = object.etag;
   get.version_id = object.version_id;
   const bool head = request.method == "HEAD";
   bool started = false;
   uint64_t sent = 0;
   Status sink_error;
-  Result<objstore::s3::ObjectInfo> info =
-      client->GetObject(object.bucket, object.key, get, [&](std::string_view piece) -> Status {
+  Result<objstore::ObjectAttributes> info =
+      store->Get(object.bucket, object.key, get, [&](std::string_view piece) -> Status {
         if (sent + piece.size() > range.size) {
           sink_error = DataLossError(what + ": the store sent more bytes than the range");
           return sink_error;
@@ -246,6 +281,7 @@ Result<GatewayRemote> CatalogRemoteResolver::Resolve(manifest::ObjectStoreKind k
   Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return UnavailableError("get remote credentials: not a JSON object");
   GatewayRemote remote{.name = name,
+                       .kind = kind,
                        .endpoint = Str(j, "endpoint"),
                        .region = Str(j, "region"),
                        .credentials = {.access_key_id = Str(j, "access_key_id"),

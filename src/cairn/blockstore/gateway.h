@@ -14,9 +14,9 @@
 // Anything else is 404 (a gateway stores nothing). Error bodies never hold tokens, signatures or
 // credentials.
 //
-// Thread safety: Handle may be called concurrently. One S3Client per remote is created on first
-// use and kept (guarded by a mutex). The gateway owns nothing it is given: authenticator, http
-// client and env must outlive it.
+// Thread safety: Handle may be called concurrently. One ObjectStore (S3 or Swift) per remote is
+// created on first use and kept (guarded by a mutex). The gateway owns nothing it is given:
+// authenticator, http client and env must outlive it.
 #ifndef CAIRN_BLOCKSTORE_GATEWAY_H_
 #define CAIRN_BLOCKSTORE_GATEWAY_H_
 
@@ -35,14 +35,19 @@
 #include "cairn/httpd/http_server.h"
 #include "cairn/io/env.h"
 #include "cairn/manifest/external.h"
+#include "cairn/objstore/object_store.h"
 #include "cairn/objstore/s3/client.h"
 
 namespace cairn::blockstore {
 
 // What a gateway needs of a remote: where it is and how to sign in. Secrets: never logged.
+//   s3:    endpoint is the S3 endpoint URL; credentials the access key, secret and session token.
+//   swift: endpoint is the auth URL (tempauth v1, ".../auth/v1.0"); access_key_id the user
+//          ("account:user") and secret_access_key the key.
 struct GatewayRemote {
   std::string name;
-  std::string endpoint;  // http(s)://host[:port]
+  manifest::ObjectStoreKind kind = manifest::ObjectStoreKind::kS3;
+  std::string endpoint;  // http(s)://host[:port][/path]
   std::string region;
   objstore::s3::Credentials credentials;
 };
@@ -51,12 +56,22 @@ struct GatewayRemote {
 using RemoteResolver =
     std::function<Result<GatewayRemote>(manifest::ObjectStoreKind kind, std::string_view bucket)>;
 
+// Opens a client for a remote. The returned pointer keeps whatever the store needs alive.
+using StoreOpener =
+    std::function<Result<std::shared_ptr<objstore::ObjectStore>>(const GatewayRemote& remote)>;
+
+// The default StoreOpener: an S3ObjectStore or SwiftObjectStore over `http` (not owned).
+Result<std::shared_ptr<objstore::ObjectStore>> OpenRemoteStore(const GatewayRemote& remote,
+                                                               http::HttpClient* http,
+                                                               io::Env* env);
+
 struct GatewayOptions {
   Authenticator* authenticator = nullptr;  // required
   std::string blob_signing_key;            // required: the catalog's
   int64_t blob_signing_ttl_seconds = int64_t{14} * 24 * 3600;
   RemoteResolver resolve;                     // required
   http::HttpClient* http = nullptr;           // required: for the object stores
+  StoreOpener open_store;                     // empty: OpenRemoteStore over `http`
   io::Env* env = nullptr;                     // nullptr: io::Env::Default()
   std::function<void(std::string_view)> log;  // empty: standard error
 };
@@ -74,17 +89,17 @@ class Gateway {
  private:
   explicit Gateway(GatewayOptions options) : options_(std::move(options)) {}
   Status Get(std::string_view name, httpd::ServerRequest& request, httpd::ResponseWriter& response);
-  Result<objstore::s3::S3Client*> ClientFor(const GatewayRemote& remote);
+  Result<std::shared_ptr<objstore::ObjectStore>> StoreFor(const GatewayRemote& remote);
 
   GatewayOptions options_;
   std::mutex mu_;
-  // By remote name; an entry is replaced when the remote's endpoint or credentials change.
-  struct CachedClient {
+  // By remote name; an entry is replaced when the remote's endpoint or credentials change (a
+  // request still using the old store holds its own reference).
+  struct CachedStore {
     GatewayRemote remote;
-    std::unique_ptr<objstore::s3::S3Client> client;
+    std::shared_ptr<objstore::ObjectStore> store;
   };
-  std::map<std::string, CachedClient, std::less<>> clients_;
-  std::vector<std::unique_ptr<objstore::s3::S3Client>> retired_;  // replaced clients
+  std::map<std::string, CachedStore, std::less<>> stores_;
 };
 
 // The gateway's HTTP status for an error: kInvalidArgument 400, kUnauthenticated 401,

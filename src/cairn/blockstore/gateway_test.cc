@@ -10,6 +10,7 @@
 #include "cairn/httpd/http_server.h"
 #include "cairn/manifest/external.h"
 #include "cairn/manifest/signature.h"
+#include "cairn/objstore/mem_object_store.h"
 #include "cairn/objstore/transfer/mem_s3.h"
 #include "cairn/testing/fake_env.h"
 #include "cairn/testing/status_matchers.h"
@@ -157,6 +158,66 @@ TEST_F(GatewayTest, BucketsOfNoRemoteAndLocalBlocksAreNotFound) {
   EXPECT_EQ(Get("/" + Signed(local).ToString()).status, 404);
   EXPECT_EQ(Get("/_health/ping").status, 200);
   EXPECT_EQ(Get("/" + Signed(External("bk", 0, 4)).ToString(), kToken, "PUT").status, 405);
+}
+
+// Swift objects go through the same path, with the remote's store opened by `open_store`.
+TEST_F(GatewayTest, SwiftObjectsAreServedPinnedToTheirEtag) {
+  auto swift = std::make_shared<objstore::MemObjectStore>();
+  ASSERT_OK(swift->CreateContainer("cont"));
+  ASSERT_OK_AND_ASSIGN(objstore::WriteResult written,
+                       swift->Put("cont", "a b", http::RequestBody::FromBytes(kData), {}));
+  int opened = 0;
+  GatewayOptions options;
+  options.authenticator = &authenticator_;
+  options.blob_signing_key = kKey;
+  options.blob_signing_ttl_seconds = kTtl;
+  options.http = &s3_;
+  options.env = &env_;
+  options.resolve = [](manifest::ObjectStoreKind kind,
+                       std::string_view bucket) -> Result<GatewayRemote> {
+    if (kind != manifest::ObjectStoreKind::kSwift || bucket != "cont") {
+      return NotFoundError("no remote holds it");
+    }
+    return GatewayRemote{.name = "sw",
+                         .kind = manifest::ObjectStoreKind::kSwift,
+                         .endpoint = "http://swift.test/auth/v1.0",
+                         .region = "",
+                         .credentials = {.access_key_id = "acct:user",
+                                         .secret_access_key = "swift-secret",
+                                         .session_token = ""}};
+  };
+  options.open_store =
+      [&](const GatewayRemote& remote) -> Result<std::shared_ptr<objstore::ObjectStore>> {
+    ++opened;
+    EXPECT_EQ(remote.kind, manifest::ObjectStoreKind::kSwift);
+    return std::shared_ptr<objstore::ObjectStore>(swift);
+  };
+  options.log = [](std::string_view) {};
+  ASSERT_OK_AND_ASSIGN(gateway_, Gateway::Create(std::move(options)));
+
+  manifest::ExternalObject object{.kind = manifest::ObjectStoreKind::kSwift,
+                                  .bucket = "cont",
+                                  .key = "a b",
+                                  .version_id = "",
+                                  .etag = written.etag};
+  std::string path = "/" + Signed(manifest::MakeExternalLocator(object, 2, 5)).ToString();
+  auto r = Get(path);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "23456");
+  EXPECT_EQ(Get(path).body, "23456");
+  EXPECT_EQ(opened, 1);  // the store is kept
+
+  // The same bucket name as an S3 locator is not this remote's.
+  object.kind = manifest::ObjectStoreKind::kS3;
+  EXPECT_EQ(Get("/" + Signed(manifest::MakeExternalLocator(object, 2, 5)).ToString()).status, 404);
+
+  ASSERT_OK(
+      swift->Put("cont", "a b", http::RequestBody::FromBytes("changed bytes here"), {}).status());
+  r = Get(path);
+  EXPECT_EQ(r.status, 412);
+  EXPECT_THAT(r.body, HasSubstr("swift://cont/a b: changed"));
+  EXPECT_THAT(r.body, Not(HasSubstr("changed bytes")));
+  EXPECT_THAT(r.body, Not(HasSubstr("swift-secret")));
 }
 
 }  // namespace

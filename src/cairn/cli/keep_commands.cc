@@ -1,5 +1,5 @@
-// cairn put | get | ls | cat | share — collections in Keep, through the catalog and keepstores
-// (DESIGN.md §1; the client library in src/cairn/client).
+// cairn put | get | ls | cat | share | cp | mv | rm — collections in Keep, through the catalog and
+// keepstores (DESIGN.md §1; the client library in src/cairn/client).
 //
 // Settings: --api-host, else CAIRN_API_HOST, else CAIRN_API_HOST= in ~/.config/cairn/config;
 // the token from --token-file, else CAIRN_API_TOKEN, else CAIRN_API_TOKEN= in that file. The
@@ -26,6 +26,8 @@
 #include "cairn/client/keep_client.h"
 #include "cairn/http/curl_http_client.h"
 #include "cairn/io/env.h"
+#include "cairn/manifest/manifest.h"
+#include "cairn/manifest/tree_copy.h"
 
 namespace cairn::cli {
 namespace {
@@ -290,6 +292,81 @@ Status RunShare(const KeepArgs& args) {
   return WriteStdout(p.uuid + "  " + p.level + "  " + p.user_uuid + "\n");
 }
 
+// cp / mv between collections: rewrites manifests only (manifest/tree_copy.h); the source's
+// signed locators let the catalog accept blocks (and external objects) the caller may read.
+Status CopyOrMove(const KeepArgs& args, bool move) {
+  auto [from_id, from_path] = SplitTarget(args.target);
+  auto [to_id, to_path] = SplitTarget(args.dest);
+  if (move && from_path.empty()) {
+    return InvalidArgumentError("mv moves a file or directory of a collection: give UUID/path");
+  }
+  CAIRN_ASSIGN_OR_RETURN(Session s, Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(client::Collection source, s.catalog->GetCollection(from_id));
+  CAIRN_ASSIGN_OR_RETURN(manifest::Manifest from, manifest::Manifest::Parse(source.manifest_text));
+  const bool same = to_id == source.uuid || to_id == from_id;
+  client::Collection target;
+  manifest::Manifest to;
+  if (to_id == "new") {
+    if (move) return InvalidArgumentError("mv needs an existing destination collection");
+  } else if (same) {
+    std::string dest = to_path;
+    while (!dest.empty() && dest.back() == '/') dest.pop_back();
+    if (move && (dest == from_path || dest.starts_with(from_path + "/"))) {
+      return InvalidArgumentError("cannot move " + args.target + " into itself");
+    }
+    target = source;
+    to = from;
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(target, s.catalog->GetCollection(to_id));
+    CAIRN_ASSIGN_OR_RETURN(to, manifest::Manifest::Parse(target.manifest_text));
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::string placed, manifest::CopyTree(from, from_path, &to, to_path));
+  if (move && same) CAIRN_RETURN_IF_ERROR(to.Remove(from_path));
+  client::CollectionFields fields;
+  fields.manifest_text = to.ToText();
+  client::Collection saved;
+  if (to_id == "new") {
+    fields.name = args.name.empty() ? "copy of " + args.target : args.name;
+    CAIRN_ASSIGN_OR_RETURN(saved, s.catalog->CreateCollection(fields));
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(saved, s.catalog->UpdateCollection(target.uuid, fields));
+  }
+  if (move && !same) {
+    // Saved at the destination first: a failure here leaves both copies, never none.
+    CAIRN_RETURN_IF_ERROR(from.Remove(from_path));
+    client::CollectionFields rest;
+    rest.manifest_text = from.ToText();
+    Result<client::Collection> removed = s.catalog->UpdateCollection(source.uuid, rest);
+    if (!removed.ok()) {
+      return Status(removed.status().code(), "copied to " + saved.uuid + "/" + placed +
+                                                 " but could not remove " + args.target + ": " +
+                                                 std::string(removed.status().message()));
+    }
+  }
+  return WriteStdout(saved.uuid + "\n" + saved.portable_data_hash + "\n");
+}
+
+Status RunCp(const KeepArgs& args) { return CopyOrMove(args, false); }
+Status RunMv(const KeepArgs& args) { return CopyOrMove(args, true); }
+
+Status RunRm(const KeepArgs& args) {
+  auto [id, path] = SplitTarget(args.target);
+  if (path.empty()) return InvalidArgumentError("rm removes a file or directory: give UUID/path");
+  CAIRN_ASSIGN_OR_RETURN(Session s, Connect(args));
+  CAIRN_ASSIGN_OR_RETURN(client::Collection c, s.catalog->GetCollection(id));
+  CAIRN_ASSIGN_OR_RETURN(manifest::Manifest m, manifest::Manifest::Parse(c.manifest_text));
+  std::optional<manifest::Manifest::NodeId> node = m.Find(path);
+  if (!node) return NotFoundError(args.target + ": no such file or directory");
+  if (m.IsDirectory(*node) && !args.recursive) {
+    return InvalidArgumentError(args.target + " is a directory (use -r)");
+  }
+  CAIRN_RETURN_IF_ERROR(m.Remove(path));
+  client::CollectionFields fields;
+  fields.manifest_text = m.ToText();
+  CAIRN_ASSIGN_OR_RETURN(client::Collection saved, s.catalog->UpdateCollection(c.uuid, fields));
+  return WriteStdout(saved.uuid + "\n" + saved.portable_data_hash + "\n");
+}
+
 }  // namespace
 
 void RegisterKeepCommands(CLI::App& app, RunState* state) {
@@ -336,6 +413,21 @@ void RegisterKeepCommands(CLI::App& app, RunState* state) {
   share->add_option("UUID", args.target, "Collection uuid")->required();
   share->add_option("--with", args.with, "User name or uuid")->required();
   share->add_option("--level", args.level, "read, write or manage")->required();
+
+  CLI::App* cp = add("cp", "Copy files between collections (no data moves)", RunCp);
+  cp->add_option("SOURCE", args.target, "UUID|PDH[/path]")->required();
+  cp->add_option("DEST", args.dest, "UUID[/path] of a collection you may write, or new[/path]")
+      ->required();
+  cp->add_option("--name", args.name, "Name of the new collection (DEST new/...)");
+  cp->footer(
+      "Like cp -r: into DEST when it is a directory, else as DEST; never replaces anything.\n"
+      "Prints the destination collection's uuid, then its portable data hash.");
+  CLI::App* mv = add("mv", "Move or rename files within or between collections", RunMv);
+  mv->add_option("SOURCE", args.target, "UUID/path")->required();
+  mv->add_option("DEST", args.dest, "UUID[/path]")->required();
+  CLI::App* rm = add("rm", "Remove a file or directory from a collection (a new version)", RunRm);
+  rm->add_option("TARGET", args.target, "UUID/path")->required();
+  rm->add_flag("-r,--recursive", args.recursive, "Remove a directory and what is in it");
 }
 
 }  // namespace cairn::cli

@@ -1,7 +1,7 @@
 // cairn remote add | ls | rm — object stores whose buckets collections may name
-// (docs/catalog-api.md "Remotes") — and cairn import s3://bucket/prefix: a collection of
-// external-object locators for every object under a prefix, without reading object data (DESIGN.md
-// §3).
+// (docs/catalog-api.md "Remotes") — and cairn import s3://bucket/prefix (or swift://…): a
+// collection of external-object locators for every object under a prefix, without reading object
+// data (DESIGN.md §3).
 //
 // Settings as for cairn put/get (CAIRN_API_HOST, CAIRN_API_TOKEN, --api-host, --token-file).
 // Cloud credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) or a
@@ -21,9 +21,13 @@
 #include "cairn/io/env.h"
 #include "cairn/manifest/external.h"
 #include "cairn/manifest/manifest.h"
+#include "cairn/objstore/object_store.h"
 #include "cairn/objstore/s3/client.h"
-#include "cairn/objstore/s3/list_iterator.h"
+#include "cairn/objstore/s3/s3_object_store.h"
 #include "cairn/objstore/s3/settings.h"
+#include "cairn/objstore/swift/client.h"
+#include "cairn/objstore/swift/settings.h"
+#include "cairn/objstore/swift/swift_object_store.h"
 
 extern char** environ;
 
@@ -156,6 +160,19 @@ Result<objstore::s3::S3Settings> ResolveS3(const std::string& profile, const std
   return objstore::s3::ResolveS3Settings(input);
 }
 
+// Swift settings as the swift CLI finds them (ST_* or OS_* variables).
+Result<objstore::swift::SwiftSettings> ResolveSwift() {
+  objstore::swift::SwiftEnvironment environment;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view var(*e);
+    size_t eq = var.find('=');
+    if ((var.starts_with("ST_") || var.starts_with("OS_")) && eq != std::string_view::npos) {
+      environment.emplace(std::string(var.substr(0, eq)), std::string(var.substr(eq + 1)));
+    }
+  }
+  return objstore::swift::ResolveSwiftSettings(environment);
+}
+
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -190,10 +207,23 @@ Status RunAdd(const RemoteArgs& args) {
     body["secret_access_key"] = s3.credentials.secret_access_key;
     body["session_token"] = s3.credentials.session_token;
     if (args.region.empty()) body["region"] = s3.region;
+    if (args.endpoint.empty()) body["endpoint"] = s3.endpoint_url;
+  } else if (args.kind == "swift") {
+    // Swift: tempauth (v1) as the swift CLI reads it; the endpoint is the auth URL.
+    CAIRN_ASSIGN_OR_RETURN(objstore::swift::SwiftSettings swift, ResolveSwift());
+    if (swift.version != objstore::swift::AuthVersion::kV1) {
+      return InvalidArgumentError(
+          "swift remotes sign in with tempauth (ST_AUTH, ST_USER, ST_KEY); Keystone remotes are "
+          "not supported yet");
+    }
+    body["access_key_id"] = swift.user;
+    body["secret_access_key"] = swift.key;
+    if (args.endpoint.empty()) body["endpoint"] = swift.auth_url;
   } else {
-    // Swift: the OpenStack conventions.
-    body["access_key_id"] = Getenv("OS_USERNAME");
-    body["secret_access_key"] = Getenv("OS_PASSWORD");
+    return InvalidArgumentError("--kind must be s3 or swift, not \"" + args.kind + "\"");
+  }
+  if (body["endpoint"].get<std::string>().empty()) {
+    return InvalidArgumentError("no endpoint: give --endpoint (or AWS_ENDPOINT_URL / ST_AUTH)");
   }
   CAIRN_ASSIGN_OR_RETURN(Api api, Api::Connect(args));
   CAIRN_ASSIGN_OR_RETURN(Json added, api.Call("POST", "/v1/remotes", body, "add remote"));
@@ -219,80 +249,114 @@ Status RunRemove(const RemoteArgs& args) {
 }
 
 // The remote to list `bucket` with: --remote, else the caller's remote that holds the bucket.
-Result<Json> FindRemote(Api& api, const std::string& name, const std::string& bucket) {
-  if (!name.empty()) return api.Call("GET", "/v1/remotes/" + name, nullptr, "get remote");
+Result<Json> FindRemote(Api& api, const std::string& name, const std::string& kind,
+                        const std::string& bucket) {
+  if (!name.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(Json r, api.Call("GET", "/v1/remotes/" + name, nullptr, "get remote"));
+    if (Str(r, "kind") != kind) {
+      return InvalidArgumentError("remote " + name + " is a " + Str(r, "kind") + " remote, not " +
+                                  kind);
+    }
+    return r;
+  }
   CAIRN_ASSIGN_OR_RETURN(Json list, api.Call("GET", "/v1/remotes", nullptr, "list remotes"));
   for (const Json& r : Array(list, "items")) {
-    if (Str(r, "kind") != "s3") continue;
+    if (Str(r, "kind") != kind) continue;
     for (const Json& b : Array(r, "buckets")) {
       if (b == bucket) return r;
     }
   }
-  return NotFoundError("none of your remotes holds bucket " + bucket +
+  return NotFoundError("none of your " + kind + " remotes holds bucket " + bucket +
                        " (add one with `cairn remote add`)");
+}
+
+// A store to list `bucket` of `kind` with, using the caller's own credentials (the environment
+// conventions of the aws and swift CLIs) and the remote's endpoint.
+struct Lister {
+  std::unique_ptr<http::CurlHttpClient> http;
+  std::unique_ptr<objstore::s3::S3Client> s3;
+  std::unique_ptr<objstore::swift::SwiftClient> swift;
+  std::unique_ptr<objstore::ObjectStore> store;
+};
+
+Result<Lister> OpenLister(const RemoteArgs& args, const std::string& kind, const Json& remote) {
+  Lister l;
+  CAIRN_ASSIGN_OR_RETURN(l.http, http::CurlHttpClient::Create({}));
+  if (kind == "s3") {
+    CAIRN_ASSIGN_OR_RETURN(objstore::s3::S3Settings settings,
+                           ResolveS3(args.profile, Str(remote, "endpoint"), Str(remote, "region")));
+    CAIRN_ASSIGN_OR_RETURN(
+        l.s3, objstore::s3::S3Client::Create(settings, l.http.get(), io::Env::Default()));
+    l.store = std::make_unique<objstore::s3::S3ObjectStore>(l.s3.get());
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(objstore::swift::SwiftSettings settings, ResolveSwift());
+    CAIRN_ASSIGN_OR_RETURN(l.swift, objstore::swift::SwiftClient::Create(
+                                        std::move(settings), l.http.get(), io::Env::Default()));
+    l.store = std::make_unique<objstore::swift::SwiftObjectStore>(l.swift.get());
+  }
+  return l;
 }
 
 Status RunImport(const RemoteArgs& args) {
   std::string_view source = args.source;
-  if (!source.starts_with("s3://")) {
-    return InvalidArgumentError("import needs an s3://bucket/prefix URL");
+  std::string kind;
+  if (source.starts_with("s3://")) {
+    kind = "s3";
+  } else if (source.starts_with("swift://")) {
+    kind = "swift";
+  } else {
+    return InvalidArgumentError(
+        "import needs an s3://bucket/prefix or swift://container/prefix "
+        "URL, not \"" +
+        args.source + "\"");
   }
-  source.remove_prefix(5);
+  source.remove_prefix(kind.size() + 3);
   size_t slash = source.find('/');
   std::string bucket(source.substr(0, slash));
   std::string prefix(slash == std::string_view::npos ? "" : source.substr(slash + 1));
-  if (bucket.empty()) return InvalidArgumentError("import needs a bucket: s3://bucket/prefix");
+  if (bucket.empty()) return InvalidArgumentError("import needs a bucket: " + args.source);
   // Files are named relative to the prefix's last '/'.
   size_t cut = prefix.rfind('/');
   size_t strip = cut == std::string::npos ? 0 : cut + 1;
 
   CAIRN_ASSIGN_OR_RETURN(Api api, Api::Connect(args));
-  CAIRN_ASSIGN_OR_RETURN(Json remote, FindRemote(api, args.remote, bucket));
-  CAIRN_ASSIGN_OR_RETURN(objstore::s3::S3Settings s3,
-                         ResolveS3(args.profile, Str(remote, "endpoint"), Str(remote, "region")));
-  CAIRN_ASSIGN_OR_RETURN(auto http, http::CurlHttpClient::Create({}));
-  CAIRN_ASSIGN_OR_RETURN(auto client,
-                         objstore::s3::S3Client::Create(s3, http.get(), io::Env::Default()));
-  CAIRN_ASSIGN_OR_RETURN(auto lister, objstore::s3::ObjectLister::Start(client.get(), bucket,
-                                                                        {.prefix = prefix,
-                                                                         .delimiter = "",
-                                                                         .start_after = "",
-                                                                         .continuation_token = "",
-                                                                         .max_keys = 1000}));
+  CAIRN_ASSIGN_OR_RETURN(Json remote, FindRemote(api, args.remote, kind, bucket));
+  CAIRN_ASSIGN_OR_RETURN(Lister lister, OpenLister(args, kind, remote));
+  const manifest::ObjectStoreKind store_kind =
+      kind == "s3" ? manifest::ObjectStoreKind::kS3 : manifest::ObjectStoreKind::kSwift;
   manifest::Manifest m;
   int64_t imported = 0;
   int64_t skipped = 0;
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(std::optional<objstore::s3::ObjectSummary> object, lister->Next());
-    if (!object) break;
-    std::string path = object->key.substr(strip);
-    // Directory markers and keys that are no file path ("a//b", "./x") are left out.
-    Result<manifest::Manifest::NodeId> file = path.empty() || path.back() == '/'
-                                                  ? InvalidArgumentError("directory marker")
-                                                  : m.MakeFile(path);
-    if (!file.ok() || object->size < 0 ||
-        static_cast<uint64_t>(object->size) > manifest::kMaxExternalSize) {
-      ++skipped;
-      continue;
+  objstore::ListOptions page_options{
+      .prefix = prefix, .delimiter = "", .marker = "", .max_keys = 1000};
+  do {
+    // One page at a time: memory holds the manifest being built and one page of keys.
+    CAIRN_ASSIGN_OR_RETURN(objstore::ListPage page, lister.store->List(bucket, page_options));
+    for (const objstore::ListedObject& object : page.objects) {
+      std::string path = object.key.substr(std::min(strip, object.key.size()));
+      // Directory markers and keys that are no file path ("a//b", "./x") are left out.
+      Result<manifest::Manifest::NodeId> file = path.empty() || path.back() == '/'
+                                                    ? InvalidArgumentError("directory marker")
+                                                    : m.MakeFile(path);
+      manifest::ExternalObject external{.kind = store_kind,
+                                        .bucket = bucket,
+                                        .key = object.key,
+                                        .version_id = "",
+                                        .etag = object.etag};
+      if (!file.ok() || object.size > manifest::kMaxExternalSize || !external.Validate().ok()) {
+        ++skipped;
+        continue;
+      }
+      for (const manifest::Locator& chunk :
+           manifest::SplitExternal(manifest::MakeExternalLocator(external, 0, object.size))) {
+        uint32_t block = m.AddBlock(chunk);
+        CAIRN_RETURN_IF_ERROR(
+            m.AppendExtent(*file, {.block = block, .offset = 0, .length = chunk.size()}));
+      }
+      ++imported;
     }
-    manifest::ExternalObject external{.kind = manifest::ObjectStoreKind::kS3,
-                                      .bucket = bucket,
-                                      .key = object->key,
-                                      .version_id = "",
-                                      .etag = object->etag};
-    if (!external.Validate().ok()) {
-      ++skipped;
-      continue;
-    }
-    uint64_t size = static_cast<uint64_t>(object->size);
-    for (const manifest::Locator& chunk :
-         manifest::SplitExternal(manifest::MakeExternalLocator(external, 0, size))) {
-      uint32_t block = m.AddBlock(chunk);
-      CAIRN_RETURN_IF_ERROR(
-          m.AppendExtent(*file, {.block = block, .offset = 0, .length = chunk.size()}));
-    }
-    ++imported;
-  }
+    page_options.marker = page.next_marker;
+  } while (!page_options.marker.empty());
   std::string name = args.name.empty() ? "import of " + args.source : args.name;
   CAIRN_ASSIGN_OR_RETURN(
       Json saved, api.Call("POST", "/v1/collections",
@@ -323,13 +387,15 @@ void RegisterRemoteCommands(CLI::App& app, RunState* state) {
   CLI::App* add = remote->add_subcommand("add", "Register an object store and its buckets");
   add->add_option("NAME", args.name, "Name of the remote")->required();
   add->add_option("--kind", args.kind, "s3 (default) or swift");
-  add->add_option("--endpoint", args.endpoint, "URL of the store")->required();
+  add->add_option("--endpoint", args.endpoint,
+                  "URL of the store (default: AWS_ENDPOINT_URL for s3, ST_AUTH for swift)");
   add->add_option("--region", args.region, "Region (default: as the aws CLI finds it)");
   add->add_option("--buckets", args.buckets, "Buckets, comma-separated")->required();
   add->add_option("--profile", args.profile, "Credentials from this profile of ~/.aws");
   add->footer(
       "Credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or --profile) for s3,\n"
-      "OS_USERNAME/OS_PASSWORD for swift; the catalog keeps them sealed and never returns them.");
+      "ST_USER/ST_KEY (tempauth, endpoint ST_AUTH) for swift; the catalog keeps them sealed and "
+      "never returns them.");
   common(add, RunAdd);
   common(remote->add_subcommand("ls", "List your remotes"), RunList);
   CLI::App* rm = remote->add_subcommand("rm", "Remove a remote");
@@ -337,8 +403,9 @@ void RegisterRemoteCommands(CLI::App& app, RunState* state) {
   common(rm, RunRemove);
 
   CLI::App* import = app.add_subcommand(
-      "import", "Make a collection of the objects under an S3 prefix, without copying them");
-  import->add_option("SOURCE", args.source, "s3://bucket/prefix")->required();
+      "import", "Make a collection of the objects under a prefix, without copying them");
+  import->add_option("SOURCE", args.source, "s3://bucket/prefix or swift://container/prefix")
+      ->required();
   import->add_option("--remote", args.remote,
                      "Remote of the bucket (default: your remote that holds it)");
   import->add_option("--name", args.name, "Name of the collection");

@@ -207,6 +207,7 @@ Status RunServer(const ServerArgs& args) {
                                kind == manifest::ObjectStoreKind::kS3 ? "s3" : "swift", bucket));
     return blockstore::GatewayRemote{
         .name = found.first.name,
+        .kind = kind,
         .endpoint = found.first.endpoint,
         .region = found.first.region,
         .credentials = {.access_key_id = found.second.access_key_id,

@@ -206,13 +206,14 @@ class Manifest::Writer {
   }
 
   // Writes the stream's locators, merging runs of contiguous chunks of one external object back
-  // into one locator (the canonical form of external data).
+  // into one locator (the canonical form of external data). Signed chunks are written as they
+  // are: merging would drop the +A signatures that prove the reader may use them.
   void WriteBlocks() {
     size_t i = 0;
     while (i < blocks_.size()) {
       const Locator& first = m_.blocks_[blocks_[i]];
       out_.Append(' ');
-      if (!first.IsExternal()) {
+      if (!first.IsExternal() || first.FindHint('A')) {
         out_.AppendLocator(first);
         ++i;
         continue;
@@ -220,6 +221,7 @@ class Manifest::Writer {
       Locator merged = first;
       size_t j = i + 1;
       for (; j < blocks_.size(); ++j) {
+        if (m_.blocks_[blocks_[j]].FindHint('A')) break;
         std::optional<Locator> next = MergeExternal(merged, m_.blocks_[blocks_[j]]);
         if (!next) break;
         merged = std::move(*next);

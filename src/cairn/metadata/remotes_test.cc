@@ -245,6 +245,18 @@ TEST_P(RemotesSuite, OnlyOwnerAndAdminsSeeAndUseARemote) {
   Reply renamed = Call("PUT", "/v1/collections/" + uuid, bob,
                        {{"manifest_text", got.body["manifest_text"]}, {"name", "kept"}});
   EXPECT_EQ(renamed.status, 200) << renamed.text;
+
+  // The signed locators bob read let him copy the files into a collection of his own; the same
+  // locators unsigned, or signed for alice, do not.
+  std::string signed_text = got.body["manifest_text"].get<std::string>();
+  ASSERT_THAT(signed_text, HasSubstr("+A"));
+  Reply copied = Call("POST", "/v1/collections", bob, {{"manifest_text", signed_text}});
+  EXPECT_EQ(copied.status, 200) << copied.text;
+  EXPECT_EQ(copied.body.value("portable_data_hash", ""), own.body.value("portable_data_hash", "x"));
+  Reply alices = Call("GET", "/v1/collections/" + uuid, alice);
+  Reply stolen =
+      Call("POST", "/v1/collections", bob, {{"manifest_text", alices.body["manifest_text"]}});
+  EXPECT_EQ(stolen.status, 403) << stolen.text;
 }
 
 TEST_P(RemotesSuite, CredentialsOnlyForGatewaysAndAdmins) {

@@ -72,6 +72,9 @@ Result<ObjectAttributes> MemObjectStore::Get(std::string_view container, std::st
                                              const ReadOptions& options,
                                              const http::BodySink& sink) {
   const std::string what = "get " + Uri(container, key);
+  if (!options.version_id.empty()) {
+    return InvalidArgumentError(what + ": this store has no version ids; pin the ETag");
+  }
   std::string data;
   ObjectAttributes attributes;
   {

@@ -67,6 +67,9 @@ struct ObjectRange {
 struct ReadOptions {
   std::optional<ObjectRange> range;  // none: the whole object
   std::string if_match;  // an ETag (without quotes): kFailedPrecondition if the object changed
+  // Reads this version of the object (S3 versionId); kNotFound when it is gone. Stores that do
+  // not version objects (Swift, MemObjectStore) refuse a non-empty one with kInvalidArgument.
+  std::string version_id;
 };
 
 struct WriteOptions {

@@ -121,22 +121,27 @@ TEST_P(ObjectStoreConformanceTest, RangesAndPins) {
   ASSERT_OK(PutString(store(), container(), "r", data).status());
   ASSERT_OK_AND_ASSIGN(
       std::string middle,
-      ReadAll(store(), container(), "r", {.range = ObjectRange{100, 1000}, .if_match = ""}));
+      ReadAll(store(), container(), "r",
+              {.range = ObjectRange{100, 1000}, .if_match = "", .version_id = ""}));
   EXPECT_TRUE(middle == data.substr(100, 1000));
   ASSERT_OK_AND_ASSIGN(
       std::string tail,
-      ReadAll(store(), container(), "r", {.range = ObjectRange{9000, 5000}, .if_match = ""}));
+      ReadAll(store(), container(), "r",
+              {.range = ObjectRange{9000, 5000}, .if_match = "", .version_id = ""}));
   EXPECT_TRUE(tail == data.substr(9000));
-  EXPECT_THAT(ReadAll(store(), container(), "r", {.range = ObjectRange{10000, 10}, .if_match = ""})
+  EXPECT_THAT(ReadAll(store(), container(), "r",
+                      {.range = ObjectRange{10000, 10}, .if_match = "", .version_id = ""})
                   .status(),
               StatusIs(StatusCode::kOutOfRange));
   // Pinned to the ETag: the right one reads, a stale one fails as "the object changed".
   ASSERT_OK_AND_ASSIGN(std::string pinned,
-                       ReadAll(store(), container(), "r", {.range = {}, .if_match = Md5Hex(data)}));
+                       ReadAll(store(), container(), "r",
+                               {.range = {}, .if_match = Md5Hex(data), .version_id = ""}));
   EXPECT_EQ(pinned.size(), data.size());
-  EXPECT_THAT(
-      ReadAll(store(), container(), "r", {.range = {}, .if_match = Md5Hex("other")}).status(),
-      StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(ReadAll(store(), container(), "r",
+                      {.range = {}, .if_match = Md5Hex("other"), .version_id = ""})
+                  .status(),
+              StatusIs(StatusCode::kFailedPrecondition));
 }
 
 TEST_P(ObjectStoreConformanceTest, MissingThingsAndBadDigests) {
@@ -290,9 +295,10 @@ TEST_P(ObjectStoreConformanceTest, LargeObjectsFromParts) {
   ASSERT_OK_AND_ASSIGN(std::string got, ReadAll(store(), container(), "big"));
   EXPECT_TRUE(got == data);
   // A range across a part boundary, pinned to the large object's ETag.
-  ASSERT_OK_AND_ASSIGN(std::string across,
-                       ReadAll(store(), container(), "big",
-                               {.range = ObjectRange{part - 10, 20}, .if_match = done.etag}));
+  ASSERT_OK_AND_ASSIGN(
+      std::string across,
+      ReadAll(store(), container(), "big",
+              {.range = ObjectRange{part - 10, 20}, .if_match = done.etag, .version_id = ""}));
   EXPECT_TRUE(across == data.substr(part - 10, 20));
 
   // An independent copy survives the original's deletion; a rename keeps the bytes.

@@ -61,6 +61,7 @@ Result<ObjectAttributes> S3ObjectStore::Get(std::string_view container, std::str
   GetOptions get;
   if (options.range) get.range = ByteRange{options.range->offset, options.range->length};
   get.if_match = options.if_match;
+  get.version_id = options.version_id;
   CAIRN_ASSIGN_OR_RETURN(ObjectInfo info, client_->GetObject(container, key, get, sink));
   return FromInfo(info);
 }

@@ -313,7 +313,8 @@ Result<WriteResult> SwiftObjectStore::CopyThroughClient(std::string_view source_
   for (uint64_t offset = 0; offset < source.size && status.ok(); offset += chunk) {
     buffer.clear();
     ReadOptions read{.range = ObjectRange{offset, std::min(chunk, source.size - offset)},
-                     .if_match = source.etag};
+                     .if_match = source.etag,
+                     .version_id = ""};
     Result<ObjectAttributes> got = Get(source_container, source_key, read, [&](std::string_view p) {
       buffer.append(p);
       return Status();

@@ -171,6 +171,9 @@ Result<ObjectAttributes> SwiftObjectStore::Get(std::string_view container, std::
   // The pin is checked here, on the reply's headers before any byte reaches the sink, rather
   // than sent as If-Match: RGW compares If-Match with a large object's manifest ETag, not the
   // ETag its HEAD and GET show.
+  if (!options.version_id.empty()) {
+    return InvalidArgumentError(call.what + ": Swift reads have no version ids; pin the ETag");
+  }
   std::optional<uint64_t> first;
   if (options.range) {
     if (options.range->length == 0) return InvalidArgumentError(call.what + ": empty range");
@@ -364,6 +367,10 @@ Result<std::vector<DeleteFailure>> SwiftObjectStore::DeleteMany(std::string_view
   return failures;
 }
 
+namespace {
+constexpr std::string_view kEmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
+}  // namespace
+
 Result<ListPage> SwiftObjectStore::List(std::string_view container, const ListOptions& options) {
   SwiftClient::Call call{.method = "GET",
                          .container = container,
@@ -400,7 +407,17 @@ Result<ListPage> SwiftObjectStore::List(std::string_view container, const ListOp
     if (item.contains("hash") && item["hash"].is_string()) {
       object.etag = internal::Unquote(item["hash"].get<std::string>());
     }
+    if (item.contains("slo_etag") && item["slo_etag"].is_string()) {
+      object.etag = internal::Unquote(item["slo_etag"].get<std::string>());
+    }
     object.last_modified = ParseListingTime(item);
+    // RGW lists a static large object as its manifest: the MD5 of nothing and the manifest's
+    // size. No plain object of that ETag has bytes, so HEAD it for the size and ETag a GET shows.
+    if (object.etag == kEmptyMd5 && object.size > 0) {
+      CAIRN_ASSIGN_OR_RETURN(ObjectAttributes head, Head(container, object.key));
+      object.size = head.size;
+      object.etag = head.etag;
+    }
     last = object.key;
     page.objects.push_back(std::move(object));
   }
