@@ -6,6 +6,8 @@
 #      `openssl md5` of the same file (median of interleaved runs), and MD5 of a 64 MiB block.
 #   3. S3 transfers (bench/s3_transfer.py) on a Ceph RGW started here: `cairn obj cp` up and down
 #      beside aws cli, s3cmd and rclone (BENCH_S3=0 skips; BENCH_S3_MIB, BENCH_S3_RUNS).
+#      In the same RGW: bench/parquet_read.py (ranged reads), bench/fs_ops.py (directory rename and
+#      recursive delete beside rclone and aws), bench/mpu.py (8 workers, one object, beside cp).
 #   4. Keep (bench/keep.py): cairn put / get of a 4 GiB file and 10,000 x 100 KiB files against a
 #      local cairn server, beside openssl md5 and cp (BENCH_KEEP=0 skips; BENCH_KEEP_MIB).
 # Usage: bench/run.sh BUILD_DIR   (the Release build; results also go to BUILD_DIR/bench/)
@@ -52,6 +54,15 @@ if [[ ${BENCH_S3:-1} != 0 ]]; then
   eval "$env_lines"
   python3 bench/s3_transfer.py --cairn "$cairn" --work "$out/s3" --runs "${BENCH_S3_RUNS:-3}" \
     --big-mib "${BENCH_S3_MIB:-2048}" | tee "$out/s3.md"
+  # Parquet-style ranged reads of a 1 GiB object: SeekableReader against one GET per range.
+  python3 bench/parquet_read.py --cairn "$cairn" --runs "${BENCH_S3_RUNS:-3}" | tee "$out/parquet.md"
+  # Directory rename (2,000 objects) and recursive delete (10,000): cairn vs rclone and aws cli.
+  python3 bench/fs_ops.py --cairn "$cairn" --work "$out/fs" --runs "${BENCH_S3_RUNS:-3}" |
+    tee "$out/fs_ops.md"
+  # One object from 8 workers x 256 MiB (cairn mpu) against one cairn obj cp of the same 2 GiB.
+  python3 bench/mpu.py --cairn "$cairn" --work "$out/mpu" --runs "${BENCH_S3_RUNS:-3}" |
+    tee "$out/mpu.md"
+  rm -rf "$out/mpu"
   scripts/object-store stop "$store" >/dev/null
   rm -rf "$store" "$out/s3"  # RGW does not punch freed space out of its BlueStore file
 fi

@@ -174,6 +174,14 @@ check "bob copies shared external files into his own collection (no remote of hi
   "$(declare -f noaws); [[ -n '$bobs' ]] && cmp <(noaws env CAIRN_API_TOKEN=$bob '$cairn' cat '$bobs/from-alice/slo.bin') '$m/swift/slo.bin'"
 check "bob cannot write alice's collection" bash -c \
   "! CAIRN_API_TOKEN=$bob '$cairn' rm '$mixed/local/note.txt' >/dev/null 2>&1"
+# materialize: the same files, now in Keep blocks; the source objects no longer matter.
+mat=$(as_alice "$cairn" cp "$mixed" new/ --name to-materialize | sed -n 1p)
+check "materialize copies external data into Keep as a new version" bash -c \
+  "$(declare -f noaws); noaws env CAIRN_API_TOKEN=$alice '$cairn' materialize -q '$mat' >/dev/null"
+check "the materialized collection names no external object" bash -c \
+  "! curl -s -H 'Authorization: Bearer $alice' http://127.0.0.1:$port/v1/collections/$mat | grep -q '+B'"
+check "the materialized collection reads byte-identically" bash -c \
+  "$(declare -f noaws); noaws env CAIRN_API_TOKEN=$alice '$cairn' get -q '$mat' '$work/mat-got' && diff -r '$m' '$work/mat-got'"
 check "mv inside the collection renames (manifest only)" \
   as_alice "$cairn" mv "$mixed/swift/plain.bin" "$mixed/renamed.bin"
 check "the renamed Swift object reads byte-identically" bash -c \
@@ -185,6 +193,8 @@ swift_as upload -q --object-name plain.bin "$container" "$work/swift-changed"
 noaws env CAIRN_API_TOKEN=$alice "$cairn" cat "$mixed/renamed.bin" >"$work/swchanged.out" 2>"$work/swchanged.err"
 check "a changed Swift object: an error naming it, no bytes" bash -c \
   "grep -q 'swift://$container/plain.bin: changed' '$work/swchanged.err' && [[ ! -s '$work/swchanged.out' ]]"
+check "the materialized copy still reads the old bytes" bash -c \
+  "cmp <(CAIRN_API_TOKEN=$alice '$cairn' cat '$mat/swift/plain.bin') '$m/swift/plain.bin'"
 
 # The source changes: a clear error naming the object, never other bytes.
 echo "changed!" | aws s3 cp --only-show-errors - "s3://$bucket/data/sub/small.txt"

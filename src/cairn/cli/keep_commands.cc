@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cairn/cli/command.h"
+#include "cairn/cli/keep_session.h"
 #include "cairn/client/catalog_client.h"
 #include "cairn/client/collection_reader.h"
 #include "cairn/client/collection_writer.h"
@@ -60,45 +61,9 @@ std::string XdgDir(const char* variable, const char* fallback) {
   return HomeDir() + "/" + fallback;
 }
 
-struct Session {
-  std::unique_ptr<http::CurlHttpClient> http;
-  std::unique_ptr<client::CatalogClient> catalog;
-  std::unique_ptr<client::KeepClient> keep;
-};
-
+using Session = KeepSession;
 Result<Session> Connect(const KeepArgs& args) {
-  std::string host = args.api_host;
-  if (host.empty()) {
-    CAIRN_ASSIGN_OR_RETURN(host, ClientSetting("CAIRN_API_HOST"));
-  }
-  if (host.empty()) {
-    return InvalidArgumentError(
-        "no API host: set CAIRN_API_HOST, --api-host, or CAIRN_API_HOST= in "
-        "~/.config/cairn/config");
-  }
-  std::string token;
-  if (!args.token_file.empty()) {
-    CAIRN_ASSIGN_OR_RETURN(token, ResolveToken("", args.token_file));
-  } else {
-    CAIRN_ASSIGN_OR_RETURN(token, ClientSetting("CAIRN_API_TOKEN"));
-  }
-  if (token.empty()) {
-    return InvalidArgumentError(
-        "no API token: set CAIRN_API_TOKEN, --token-file, or CAIRN_API_TOKEN= in "
-        "~/.config/cairn/config");
-  }
-  CAIRN_ASSIGN_OR_RETURN(std::string base_url, client::ApiBaseUrl(host));
-  Session s;
-  CAIRN_ASSIGN_OR_RETURN(
-      s.http, http::CurlHttpClient::Create({.connect_timeout = std::chrono::seconds(5)}));
-  s.catalog = std::make_unique<client::CatalogClient>(
-      s.http.get(), io::Env::Default(),
-      client::CatalogClientOptions{.base_url = base_url, .token = token});
-  client::KeepClientOptions keep_options;
-  keep_options.token = token;
-  CAIRN_ASSIGN_OR_RETURN(s.keep, client::KeepClient::Create(s.http.get(), s.catalog.get(),
-                                                            io::Env::Default(), keep_options));
-  return s;
+  return ConnectKeep(args.api_host, args.token_file);
 }
 
 std::string HumanBytes(double bytes) {
@@ -368,6 +333,41 @@ Status RunRm(const KeepArgs& args) {
 }
 
 }  // namespace
+
+Result<KeepSession> ConnectKeep(const std::string& api_host, const std::string& token_file) {
+  std::string host = api_host;
+  if (host.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(host, ClientSetting("CAIRN_API_HOST"));
+  }
+  if (host.empty()) {
+    return InvalidArgumentError(
+        "no API host: set CAIRN_API_HOST, --api-host, or CAIRN_API_HOST= in "
+        "~/.config/cairn/config");
+  }
+  std::string token;
+  if (!token_file.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(token, ResolveToken("", token_file));
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(token, ClientSetting("CAIRN_API_TOKEN"));
+  }
+  if (token.empty()) {
+    return InvalidArgumentError(
+        "no API token: set CAIRN_API_TOKEN, --token-file, or CAIRN_API_TOKEN= in "
+        "~/.config/cairn/config");
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::string base_url, client::ApiBaseUrl(host));
+  KeepSession s;
+  CAIRN_ASSIGN_OR_RETURN(
+      s.http, http::CurlHttpClient::Create({.connect_timeout = std::chrono::seconds(5)}));
+  s.catalog = std::make_unique<client::CatalogClient>(
+      s.http.get(), io::Env::Default(),
+      client::CatalogClientOptions{.base_url = base_url, .token = token});
+  client::KeepClientOptions keep_options;
+  keep_options.token = token;
+  CAIRN_ASSIGN_OR_RETURN(s.keep, client::KeepClient::Create(s.http.get(), s.catalog.get(),
+                                                            io::Env::Default(), keep_options));
+  return s;
+}
 
 void RegisterKeepCommands(CLI::App& app, RunState* state) {
   static KeepArgs args;  // CLI11 binds options by address

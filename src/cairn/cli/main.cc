@@ -59,6 +59,7 @@ int Main(int argc, char** argv) {
   RegisterMpuCommands(app, &state);
   RegisterServerCommand(app, &state);
   RegisterRemoteCommands(app, &state);
+  RegisterMaterializeCommand(app, &state);
 
   std::vector<std::string> help_path;
   CLI::App* help = app.add_subcommand("help", "Show the help of a command");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cairn/cli/command.h"
+#include "cairn/cli/obj_fs_commands.h"
 #include "cairn/cli/obj_transfer_commands.h"
 #include "cairn/common/hash.h"
 #include "cairn/http/curl_http_client.h"
@@ -310,8 +311,20 @@ void RegisterObjCommands(CLI::App& app, RunState* state) {
     cmd->add_option("--region", args.region,
                     "Region (default: AWS_REGION, the profile, us-east-1)");
     cmd->add_option("--endpoint-url", args.endpoint_url, "S3 endpoint, e.g. http://127.0.0.1:7480");
-    cmd->callback([run, state] {
-      Status s = run(args);
+    cmd->callback([run, state, name] {
+      // swift:// URLs, and rm -r, go through the FileSystem facade (obj_fs_commands.cc).
+      Status s = UseFsCommand(name, args.url, "", args.recursive)
+                     ? RunFsCommand({.verb = name,
+                                     .url = args.url,
+                                     .destination = "",
+                                     .recursive = args.recursive,
+                                     .json = args.json,
+                                     .force = args.force,
+                                     .quiet = false,
+                                     .profile = args.profile,
+                                     .region = args.region,
+                                     .endpoint_url = args.endpoint_url})
+                     : run(args);
       if (!s.ok()) state->exit_code = ReportError(s);
     });
     return cmd;
@@ -328,10 +341,12 @@ void RegisterObjCommands(CLI::App& app, RunState* state) {
   CLI::App* rm = add("rm", "Delete an object, or with -r every object under a prefix", RunRm,
                      "s3://bucket/key or s3://bucket/prefix");
   rm->add_flag("-r,--recursive", args.recursive, "Everything under the prefix (batches of 1,000)");
+  AddJobsFlag(rm);
   add("mb", "Make a bucket", RunMb, "s3://bucket");
   CLI::App* rb = add("rb", "Remove a bucket", RunRb, "s3://bucket");
   rb->add_flag("--force", args.force, "Delete every object in it first");
   RegisterObjTransferCommands(obj, state);
+  RegisterObjReadCommands(obj, state);
 }
 
 }  // namespace cairn::cli

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/cli/obj_fs_commands.h"
 #include "cairn/cli/progress.h"
 #include "cairn/common/thread_pool.h"
 #include "cairn/io/env.h"
@@ -416,7 +417,23 @@ void RegisterObjTransferCommands(CLI::App* obj, RunState* state) {
         "  cairn obj cp s3://bucket/data/big.bin - | sha256sum\n"
         "  tar c dir | cairn obj cp --policy spool - s3://bucket/dir.tar\n"
         "  cairn obj mv s3://bucket/a s3://bucket/b");
-    cmd->callback([move, state] { state->exit_code = RunCopy(args, move); });
+    AddJobsFlag(cmd);
+    cmd->callback([move, state] {
+      const char* verb = move ? "mv" : "cp";
+      // swift:// and mv -r within a bucket go through the FileSystem facade (obj_fs_commands.cc).
+      state->exit_code = UseFsCommand(verb, args.source, args.destination, args.recursive)
+                             ? RunFsCopy({.verb = verb,
+                                          .url = args.source,
+                                          .destination = args.destination,
+                                          .recursive = args.recursive,
+                                          .json = args.json,
+                                          .force = false,
+                                          .quiet = args.quiet,
+                                          .profile = args.profile,
+                                          .region = args.region,
+                                          .endpoint_url = args.endpoint_url})
+                             : RunCopy(args, move);
+    });
   }
 }
 

@@ -45,6 +45,8 @@ Result<S3Path> ParseS3Path(std::string_view url);
 
 // Adds `cp` and `mv` to the `obj` command group.
 void RegisterObjTransferCommands(CLI::App* obj, RunState* state);
+// Adds `read-ranges` (obj_read_commands.cc) to the `obj` command group.
+void RegisterObjReadCommands(CLI::App* obj, RunState* state);
 
 }  // namespace cairn::cli
 

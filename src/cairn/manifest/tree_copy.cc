@@ -1,6 +1,7 @@
 // CopyTree (tree_copy.h).
 #include "cairn/manifest/tree_copy.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,6 +86,44 @@ Result<std::string> CopyTree(const Manifest& from, std::string_view from_path, M
     *to = std::move(scratch);
   }
   return dest;
+}
+
+Result<Manifest> RewriteBlocks(const Manifest& m,
+                               const std::function<Result<Locator>(const Locator&)>& map) {
+  Manifest out;
+  std::vector<std::optional<uint32_t>> mapped(m.blocks().size());
+  // Depth-first over the tree, files in name order, like the manifest's own text.
+  std::vector<Manifest::NodeId> stack{Manifest::kRoot};
+  while (!stack.empty()) {
+    Manifest::NodeId dir = stack.back();
+    stack.pop_back();
+    std::vector<Manifest::NodeId> children = m.Children(dir);
+    for (auto it = children.rbegin(); it != children.rend(); ++it) {
+      if (m.IsDirectory(*it)) stack.push_back(*it);
+    }
+    for (Manifest::NodeId child : children) {
+      if (m.IsDirectory(child)) {
+        if (m.Children(child).empty())
+          CAIRN_RETURN_IF_ERROR(out.MakeDirectories(m.Path(child)).status());
+        continue;
+      }
+      CAIRN_ASSIGN_OR_RETURN(Manifest::NodeId file, out.MakeFile(m.Path(child)));
+      for (const Extent& e : m.Extents(child)) {
+        if (!mapped[e.block]) {
+          const Locator& old = m.blocks()[e.block];
+          CAIRN_ASSIGN_OR_RETURN(Locator replacement, map(old));
+          if (replacement.size() != old.size()) {
+            return InvalidArgumentError("block " + old.SizedDigest() + " was replaced by " +
+                                        replacement.SizedDigest() + " of another size");
+          }
+          mapped[e.block] = out.AddBlock(replacement);
+        }
+        CAIRN_RETURN_IF_ERROR(out.AppendExtent(
+            file, {.block = *mapped[e.block], .offset = e.offset, .length = e.length}));
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace cairn::manifest

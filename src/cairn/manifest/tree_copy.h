@@ -1,11 +1,12 @@
 // CopyTree: copies a file or directory tree from one manifest into another by rewriting extents
 // only — the blocks (local or external) are shared, no data moves. What `cairn cp` and `cairn mv`
-// between collections are made of.
+// between collections are made of; RewriteBlocks, what `cairn materialize` is made of.
 //
 // Thread safety: pure functions over the manifests they are given.
 #ifndef CAIRN_MANIFEST_TREE_COPY_H_
 #define CAIRN_MANIFEST_TREE_COPY_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,12 @@ namespace cairn::manifest {
 // valid file path. `from` and `to` may not be the same object.
 Result<std::string> CopyTree(const Manifest& from, std::string_view from_path, Manifest* to,
                              std::string_view to_path);
+
+// The same tree with every block replaced by map(block), called once per distinct block in file
+// order (the order a reader of every file front to back meets them). The replacement must have
+// the size of the block it replaces (kInvalidArgument otherwise). Errors of `map` are returned.
+Result<Manifest> RewriteBlocks(const Manifest& m,
+                               const std::function<Result<Locator>(const Locator&)>& map);
 
 }  // namespace cairn::manifest
 

@@ -108,5 +108,29 @@ TEST(CopyTreeTest, SignedExternalChunksKeepTheirSignatures) {
   EXPECT_EQ(to.ToText(), text);
 }
 
+TEST(RewriteBlocksTest, ReplacesEachDistinctBlockOnceAndKeepsTheFiles) {
+  Manifest from = Parse(kSource);
+  int calls = 0;
+  ASSERT_OK_AND_ASSIGN(Manifest out, RewriteBlocks(from, [&](const Locator& l) -> Result<Locator> {
+                         ++calls;
+                         return Locator(BlockHash::Of("x" + l.SizedDigest()), l.size());
+                       }));
+  EXPECT_EQ(calls, 2);  // two distinct blocks
+  EXPECT_EQ(out.file_count(), from.file_count());
+  for (const char* path : {"top.txt", "d/a", "d/b", "d/e/c"}) {
+    ASSERT_TRUE(out.Find(path).has_value()) << path;
+    EXPECT_EQ(out.FileSize(*out.Find(path)), from.FileSize(*from.Find(path))) << path;
+  }
+  EXPECT_THAT(
+      RewriteBlocks(
+          from, [](const Locator& l) -> Result<Locator> { return Locator(l.hash(), l.size() + 1); })
+          .status(),
+      StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(RewriteBlocks(
+                  from, [](const Locator&) -> Result<Locator> { return UnavailableError("down"); })
+                  .status(),
+              StatusIs(StatusCode::kUnavailable));
+}
+
 }  // namespace
 }  // namespace cairn::manifest

@@ -123,12 +123,14 @@ Result<WriteResult> S3ObjectStore::Copy(std::string_view source_container,
                                         std::string_view key) {
   const std::string what =
       "copy " + S3Uri(source_container, source_key) + " to " + S3Uri(container, key);
+  // One CopyObject first: no HEAD for the common case (a directory rename copies thousands of
+  // small objects). S3 refuses a source above 5 GiB with 400 InvalidRequest; only then is the
+  // size looked up and the object copied in parts.
+  Result<CopyResult> direct = client_->CopyObject(source_container, source_key, container, key);
+  if (direct.ok()) return WriteResult{.etag = direct->etag, .version_id = ""};
+  if (direct.status().code() != StatusCode::kInvalidArgument) return direct.status();
   CAIRN_ASSIGN_OR_RETURN(ObjectInfo source, client_->HeadObject(source_container, source_key));
-  if (source.size <= kMaxCopyObjectBytes) {
-    CAIRN_ASSIGN_OR_RETURN(CopyResult result,
-                           client_->CopyObject(source_container, source_key, container, key));
-    return WriteResult{.etag = result.etag, .version_id = ""};
-  }
+  if (source.size <= kMaxCopyObjectBytes) return direct.status();
   PutOptions options{.content_md5 = std::nullopt,
                      .content_type = source.content_type,
                      .metadata = source.metadata};
