@@ -79,7 +79,7 @@ test-integration: build
 
 # ThreadSanitizer on the modules that run threads (common's pools and queues, the HTTP client,
 # the retry budget, the S3 lister).
-TSAN_TESTS := common_test http_test objstore_test objstore_s3_test objstore_transfer_test client_test httpd_test blockstore_test sql_test metadata_test objstore_mpu_test objstore_swift_test objstore_fs_test
+TSAN_TESTS := common_test http_test objstore_test objstore_s3_test objstore_transfer_test client_test httpd_test blockstore_test sql_test metadata_test objstore_mpu_test objstore_swift_test objstore_fs_test mount_test
 test-tsan: deps $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target $(TSAN_TESTS)
 	for t in $(TSAN_TESTS); do \

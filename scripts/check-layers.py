@@ -24,8 +24,9 @@ ALLOWED = {
     "metadata": {"common", "io", "http", "httpd", "manifest", "sql"},
     "blockstore": {"common", "io", "http", "httpd", "manifest", "objstore"},
     "client": {"common", "io", "http", "manifest", "objstore"},
+    "mount": {"common", "io", "http", "manifest", "objstore", "client"},
     "cli": {"common", "io", "http", "httpd", "sql", "manifest", "objstore", "metadata",
-            "blockstore", "client"},
+            "blockstore", "client", "mount"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"cairn/([a-z0-9_]+)/([^"]+)"', re.M)

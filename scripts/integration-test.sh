@@ -130,6 +130,8 @@ check "keep end to end (SQLite)" python3 tests/integration/keep_e2e.py "$build/c
 psql -q "$CAIRN_TEST_POSTGRES_DSN" -c "CREATE DATABASE cairn_e2e" >/dev/null
 check "keep end to end (PostgreSQL)" python3 tests/integration/keep_e2e.py "$build/cairn" --quick \
   --big-mib 65 --database "${CAIRN_TEST_POSTGRES_DSN%/*}/cairn_e2e"
+# `cairn mount` on a real FUSE mount (issue 8): tools read the same bytes as `cairn get`.
+check "mount end to end (FUSE)" python3 tests/integration/mount_e2e.py "$build/cairn"
 
 # Import by reference and reads through the gateway (issue 7) on this RGW.
 check "external objects end to end" tests/integration/external_e2e.sh "$build/cairn"

@@ -39,6 +39,7 @@ void RegisterMpuCommands(CLI::App& app, RunState* state);
 void RegisterServerCommand(CLI::App& app, RunState* state);
 void RegisterRemoteCommands(CLI::App& app, RunState* state);
 void RegisterMaterializeCommand(CLI::App& app, RunState* state);
+void RegisterMountCommand(CLI::App& app, RunState* state);
 // Writes a secret (a token) to `path`, created with mode 0600 and renamed into place.
 Status WriteSecretFile(const std::string& path, std::string_view contents);
 

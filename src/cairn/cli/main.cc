@@ -60,6 +60,7 @@ int Main(int argc, char** argv) {
   RegisterServerCommand(app, &state);
   RegisterRemoteCommands(app, &state);
   RegisterMaterializeCommand(app, &state);
+  RegisterMountCommand(app, &state);
 
   std::vector<std::string> help_path;
   CLI::App* help = app.add_subcommand("help", "Show the help of a command");
