@@ -7,7 +7,10 @@
 #   3. S3 transfers (bench/s3_transfer.py) on a Ceph RGW started here: `cairn obj cp` up and down
 #      beside aws cli, s3cmd and rclone (BENCH_S3=0 skips; BENCH_S3_MIB, BENCH_S3_RUNS).
 #      In the same RGW: bench/parquet_read.py (ranged reads), bench/fs_ops.py (directory rename and
-#      recursive delete beside rclone and aws), bench/mpu.py (8 workers, one object, beside cp).
+#      recursive delete beside rclone and aws), bench/external.py (import by reference beside aws s3
+#      ls, gateway reads beside obj cp), bench/mpu.py (8 workers, one object, beside cp),
+#      bench/mount.py (cairn mount: 1 GiB sequential beside cairn get, 1,000 random 4 KiB reads
+#      beside direct ranged GETs).
 #   4. Keep (bench/keep.py): cairn put / get of a 4 GiB file and 10,000 x 100 KiB files against a
 #      local cairn server, beside openssl md5 and cp (BENCH_KEEP=0 skips; BENCH_KEEP_MIB).
 # Usage: bench/run.sh BUILD_DIR   (the Release build; results also go to BUILD_DIR/bench/)
@@ -59,10 +62,20 @@ if [[ ${BENCH_S3:-1} != 0 ]]; then
   # Directory rename (2,000 objects) and recursive delete (10,000): cairn vs rclone and aws cli.
   python3 bench/fs_ops.py --cairn "$cairn" --work "$out/fs" --runs "${BENCH_S3_RUNS:-3}" |
     tee "$out/fs_ops.md"
+  # Import of 10,000 objects by reference beside aws s3 ls; 1 GiB through the gateway beside obj cp.
+  python3 bench/external.py --cairn "$cairn" --work "$out/external" --runs "${BENCH_S3_RUNS:-3}" |
+    tee "$out/external.md"
   # One object from 8 workers x 256 MiB (cairn mpu) against one cairn obj cp of the same 2 GiB.
   python3 bench/mpu.py --cairn "$cairn" --work "$out/mpu" --runs "${BENCH_S3_RUNS:-3}" |
     tee "$out/mpu.md"
   rm -rf "$out/mpu"
+  # cairn mount (issue 8): 1 GiB external object, cat through the mount beside cairn get; 1,000
+  # random 4 KiB preads through the mount beside direct ranged GETs (boto3). Needs /dev/fuse.
+  if [[ -w /dev/fuse ]]; then
+    python3 bench/mount.py --cairn "$cairn" --work "$out/mount" --runs "${BENCH_S3_RUNS:-3}" |
+      tee "$out/mount.md"
+    rm -rf "$out/mount"
+  fi
   scripts/object-store stop "$store" >/dev/null
   rm -rf "$store" "$out/s3"  # RGW does not punch freed space out of its BlueStore file
 fi

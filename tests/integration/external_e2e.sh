@@ -38,7 +38,8 @@ cleanup() {
   [[ -n $gw2_pid ]] && kill "$gw2_pid" 2>/dev/null && wait "$gw2_pid" 2>/dev/null
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   aws s3 rb --force "s3://$bucket" >/dev/null 2>&1 || true
-  aws s3 rb --force "s3://$bucket2" >/dev/null 2>&1 || true
+  python3 -c 'import boto3, os, sys; b = boto3.resource("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"]).Bucket(sys.argv[1]); b.object_versions.delete(); b.delete()' \
+    "$bucket2" >/dev/null 2>&1 || true
   swift_as delete -q "$container" >/dev/null 2>&1 || true
   swift_as delete -q "${container}_segments" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -141,6 +142,8 @@ head -c 2000003 /dev/urandom >"$m/two/x2.bin"
 head -c 5000017 /dev/urandom >"$m/swift/plain.bin"
 head -c $((70 * 1024 * 1024 + 11)) /dev/urandom >"$m/swift/slo.bin"
 aws s3 mb "s3://$bucket2" >/dev/null
+# The second bucket versions its objects: its import is pinned to versions, not ETags.
+aws s3api put-bucket-versioning --bucket "$bucket2" --versioning-configuration Status=Enabled
 aws s3 cp --only-show-errors "$m/two/x2.bin" "s3://$bucket2/x2.bin"
 swift_as post "$container"
 (cd "$m/swift" && swift_as upload -q "$container" plain.bin &&
@@ -155,6 +158,13 @@ two=$(as_alice "$cairn" import "s3://$bucket2/" 2>/dev/null | sed -n 1p)
 sw=$(ST_AUTH="$swift_auth" ST_USER="$swift_user" ST_KEY="$swift_key" \
   as_alice "$cairn" import "swift://$container/" 2>/dev/null | sed -n 1p)
 check "import swift://container/" test -n "$sw"
+check "a versioned bucket's import is pinned to the version id" bash -c \
+  "curl -s -H 'Authorization: Bearer $alice' http://127.0.0.1:$port/v1/collections/$two | python3 -c '
+import base64, json, re, sys
+m = json.load(sys.stdin)[\"manifest_text\"]
+b = re.search(r\"\\+B([A-Za-z0-9_-]+)\", m).group(1)
+url = base64.urlsafe_b64decode(b + \"=\" * (-len(b) % 4)).decode()
+sys.exit(0 if \"?versionId=\" in url else 1)'"
 loc=$(as_alice "$cairn" put -q "$m/local" 2>/dev/null | sed -n 1p)
 mixed=$(as_alice "$cairn" cp "$loc" new/local --name mixed | sed -n 1p)
 check "cp of a collection into a new one" test -n "$mixed"
@@ -193,6 +203,9 @@ swift_as upload -q --object-name plain.bin "$container" "$work/swift-changed"
 noaws env CAIRN_API_TOKEN=$alice "$cairn" cat "$mixed/renamed.bin" >"$work/swchanged.out" 2>"$work/swchanged.err"
 check "a changed Swift object: an error naming it, no bytes" bash -c \
   "grep -q 'swift://$container/plain.bin: changed' '$work/swchanged.err' && [[ ! -s '$work/swchanged.out' ]]"
+head -c 1000 /dev/urandom | aws s3 cp --only-show-errors - "s3://$bucket2/x2.bin"
+check "an overwritten object of a versioned bucket still reads its imported version" bash -c \
+  "$(declare -f noaws); cmp <(noaws env CAIRN_API_TOKEN=$bob '$cairn' cat '$mixed/two/x2.bin') '$m/two/x2.bin'"
 check "the materialized copy still reads the old bytes" bash -c \
   "cmp <(CAIRN_API_TOKEN=$alice '$cairn' cat '$mat/swift/plain.bin') '$m/swift/plain.bin'"
 

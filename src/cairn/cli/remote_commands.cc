@@ -327,44 +327,78 @@ Status RunImport(const RemoteArgs& args) {
   manifest::Manifest m;
   int64_t imported = 0;
   int64_t skipped = 0;
-  objstore::ListOptions page_options{
-      .prefix = prefix, .delimiter = "", .marker = "", .max_keys = 1000};
-  do {
-    // One page at a time: memory holds the manifest being built and one page of keys.
-    CAIRN_ASSIGN_OR_RETURN(objstore::ListPage page, lister.store->List(bucket, page_options));
-    for (const objstore::ListedObject& object : page.objects) {
-      std::string path = object.key.substr(std::min(strip, object.key.size()));
-      // Directory markers and keys that are no file path ("a//b", "./x") are left out.
-      Result<manifest::Manifest::NodeId> file = path.empty() || path.back() == '/'
-                                                    ? InvalidArgumentError("directory marker")
-                                                    : m.MakeFile(path);
-      manifest::ExternalObject external{.kind = store_kind,
-                                        .bucket = bucket,
-                                        .key = object.key,
-                                        .version_id = "",
-                                        .etag = object.etag};
-      if (!file.ok() || object.size > manifest::kMaxExternalSize || !external.Validate().ok()) {
-        ++skipped;
-        continue;
-      }
-      for (const manifest::Locator& chunk :
-           manifest::SplitExternal(manifest::MakeExternalLocator(external, 0, object.size))) {
-        uint32_t block = m.AddBlock(chunk);
-        CAIRN_RETURN_IF_ERROR(
-            m.AppendExtent(*file, {.block = block, .offset = 0, .length = chunk.size()}));
-      }
-      ++imported;
+  int64_t versioned = 0;
+  auto add = [&](const std::string& key, uint64_t size, const std::string& etag,
+                 const std::string& version_id) -> Status {
+    std::string path = key.substr(std::min(strip, key.size()));
+    // Directory markers and keys that are no file path ("a//b", "./x") are left out.
+    Result<manifest::Manifest::NodeId> file = path.empty() || path.back() == '/'
+                                                  ? InvalidArgumentError("directory marker")
+                                                  : m.MakeFile(path);
+    // Pinned to the version where the store versions objects (it stays readable after an
+    // overwrite), else to the ETag (a changed object is an error, never other bytes).
+    manifest::ExternalObject external{.kind = store_kind,
+                                      .bucket = bucket,
+                                      .key = key,
+                                      .version_id = version_id,
+                                      .etag = version_id.empty() ? etag : ""};
+    if (!file.ok() || size > manifest::kMaxExternalSize || !external.Validate().ok()) {
+      ++skipped;
+      return Status::OK();
     }
-    page_options.marker = page.next_marker;
-  } while (!page_options.marker.empty());
+    for (const manifest::Locator& chunk :
+         manifest::SplitExternal(manifest::MakeExternalLocator(external, 0, size))) {
+      uint32_t block = m.AddBlock(chunk);
+      CAIRN_RETURN_IF_ERROR(
+          m.AppendExtent(*file, {.block = block, .offset = 0, .length = chunk.size()}));
+    }
+    ++imported;
+    if (!version_id.empty()) ++versioned;
+    return Status::OK();
+  };
+  // One page at a time: memory holds the manifest being built and one page of keys.
+  if (kind == "s3") {
+    // ListObjectVersions: the latest version of each key with its version id ("null" where the
+    // bucket never versioned: pinned by ETag then).
+    objstore::s3::ListVersionsOptions options{
+        .prefix = prefix, .key_marker = "", .version_id_marker = "", .max_keys = 1000};
+    for (;;) {
+      CAIRN_ASSIGN_OR_RETURN(objstore::s3::ListObjectVersionsPage page,
+                             lister.s3->ListObjectVersions(bucket, options));
+      for (const objstore::s3::ObjectVersion& v : page.versions) {
+        if (!v.is_latest || v.is_delete_marker) continue;
+        if (v.size < 0) {
+          ++skipped;
+          continue;
+        }
+        CAIRN_RETURN_IF_ERROR(add(v.key, static_cast<uint64_t>(v.size), v.etag,
+                                  v.version_id == "null" ? "" : v.version_id));
+      }
+      if (!page.is_truncated) break;
+      options.key_marker = page.next_key_marker;
+      options.version_id_marker = page.next_version_id_marker;
+    }
+  } else {
+    objstore::ListOptions options{
+        .prefix = prefix, .delimiter = "", .marker = "", .max_keys = 1000};
+    do {
+      CAIRN_ASSIGN_OR_RETURN(objstore::ListPage page, lister.store->List(bucket, options));
+      for (const objstore::ListedObject& object : page.objects) {
+        CAIRN_RETURN_IF_ERROR(add(object.key, object.size, object.etag, ""));
+      }
+      options.marker = page.next_marker;
+    } while (!options.marker.empty());
+  }
   std::string name = args.name.empty() ? "import of " + args.source : args.name;
   CAIRN_ASSIGN_OR_RETURN(
       Json saved, api.Call("POST", "/v1/collections",
                            {{"manifest_text", m.ToText()}, {"name", name}}, "save collection"));
   std::fprintf(
-      stderr, "cairn: imported %lld objects%s\n", static_cast<long long>(imported),
+      stderr,
+      "cairn: imported %lld objects (%lld pinned to a version, the others to their ETag)%s\n",
+      static_cast<long long>(imported), static_cast<long long>(versioned),
       skipped > 0
-          ? (" (skipped " + std::to_string(skipped) + " keys that are not file paths)").c_str()
+          ? (", skipped " + std::to_string(skipped) + " keys that are not file paths").c_str()
           : "");
   return WriteStdout(Str(saved, "uuid") + "\n" + Str(saved, "portable_data_hash") + "\n");
 }

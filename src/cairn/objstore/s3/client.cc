@@ -319,6 +319,23 @@ Result<ListObjectsV2Page> S3Client::ListObjectsV2(std::string_view bucket,
   return page;
 }
 
+Result<ListObjectVersionsPage> S3Client::ListObjectVersions(std::string_view bucket,
+                                                            const ListVersionsOptions& options) {
+  Call call{
+      .method = "GET", .bucket = bucket, .what = "list versions " + S3Uri(bucket, options.prefix)};
+  call.query = {
+      {"versions", ""}, {"encoding-type", "url"}, {"max-keys", std::to_string(options.max_keys)}};
+  if (!options.prefix.empty()) call.query.emplace_back("prefix", options.prefix);
+  if (!options.key_marker.empty()) call.query.emplace_back("key-marker", options.key_marker);
+  if (!options.version_id_marker.empty()) {
+    call.query.emplace_back("version-id-marker", options.version_id_marker);
+  }
+  CAIRN_ASSIGN_OR_RETURN(http::HttpResponse response, Execute(call));
+  Result<ListObjectVersionsPage> page = ParseListObjectVersions(response.body);
+  if (!page.ok()) return page.status().WithContext(call.what);
+  return page;
+}
+
 Status S3Client::CreateBucket(std::string_view bucket) {
   Call call{.method = "PUT", .bucket = bucket, .what = "make bucket " + S3Uri(bucket, "")};
   std::string xml;

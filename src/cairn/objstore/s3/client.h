@@ -78,6 +78,13 @@ struct ListOptions {
   int max_keys = 1000;  // S3: at most 1,000 keys per page
 };
 
+struct ListVersionsOptions {
+  std::string prefix;
+  std::string key_marker;         // where the previous page ended (next_key_marker)
+  std::string version_id_marker;  // and its next_version_id_marker
+  int max_keys = 1000;
+};
+
 struct S3ClientOptions {
   RetryOptions retry;
   // Largest reply body read into memory (listings, errors); streamed GETs are not bounded by it.
@@ -115,6 +122,10 @@ class S3Client {
 
   // --- Listing
   Result<ListObjectsV2Page> ListObjectsV2(std::string_view bucket, const ListOptions& options);
+  // One page of ListObjectVersions (GET ?versions): every version and delete marker, newest first
+  // for each key. A bucket that never had versioning lists each object once, version "null".
+  Result<ListObjectVersionsPage> ListObjectVersions(std::string_view bucket,
+                                                    const ListVersionsOptions& options);
 
   // --- Buckets
   Status CreateBucket(std::string_view bucket);
