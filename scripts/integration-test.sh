@@ -135,6 +135,8 @@ check "mount end to end (FUSE)" python3 tests/integration/mount_e2e.py "$build/c
 
 # Import by reference and reads through the gateway (issue 7) on this RGW.
 check "external objects end to end" tests/integration/external_e2e.sh "$build/cairn"
+# Keepstore volumes on S3 and Swift buckets (issue 7, item 5) on this RGW (S3 and its ST_* Swift).
+check "object-store volumes end to end" tests/integration/object_volume_e2e.sh "$build/cairn"
 
 echo "integration: $passed passed, $failed failed"
 ((failed == 0))

@@ -5,7 +5,9 @@
 namespace cairn::blockstore {
 
 Result<std::unique_ptr<KeepstoreService>> KeepstoreService::Open(KeepstoreServiceOptions options) {
-  if (options.volume_dirs.empty()) return InvalidArgumentError("keepstore: no volume directory");
+  if (options.volume_dirs.empty() && options.volumes.empty()) {
+    return InvalidArgumentError("keepstore: no volume");
+  }
   auto service = std::unique_ptr<KeepstoreService>(new KeepstoreService());
   KeepstoreOptions ko;
   for (const std::string& dir : options.volume_dirs) {
@@ -16,6 +18,11 @@ Result<std::unique_ptr<KeepstoreService>> KeepstoreService::Open(KeepstoreServic
     if (!v.ok()) return v.status().WithContext("open volume " + dir);
     ko.volumes.push_back(v->get());
     service->volumes_.push_back(std::move(v).value());
+  }
+  for (std::unique_ptr<Volume>& v : options.volumes) {
+    if (v == nullptr) return InvalidArgumentError("keepstore: a null volume");
+    ko.volumes.push_back(v.get());
+    service->other_volumes_.push_back(std::move(v));
   }
   ko.authenticator = options.authenticator;
   ko.blob_signing_key = std::move(options.blob_signing_key);

@@ -28,7 +28,10 @@
 namespace cairn::blockstore {
 
 struct KeepstoreServiceOptions {
-  std::vector<std::string> volume_dirs;    // at least one; created when missing
+  std::vector<std::string> volume_dirs;  // created when missing
+  // Volumes opened by the caller (e.g. ObjectVolume on S3 or Swift), served after volume_dirs and
+  // owned by the service. At least one volume in all.
+  std::vector<std::unique_ptr<Volume>> volumes{};
   Authenticator* authenticator = nullptr;  // required
   std::string blob_signing_key{};
   int64_t blob_signing_ttl_seconds = int64_t{14} * 24 * 3600;
@@ -44,11 +47,14 @@ class KeepstoreService {
   httpd::Handler handler() { return keepstore_->AsHandler(); }
   Keepstore& keepstore() { return *keepstore_; }
   const std::vector<std::unique_ptr<DirectoryVolume>>& volumes() const { return volumes_; }
+  // The volumes given ready in KeepstoreServiceOptions::volumes.
+  const std::vector<std::unique_ptr<Volume>>& other_volumes() const { return other_volumes_; }
 
  private:
   KeepstoreService() = default;
 
   std::vector<std::unique_ptr<DirectoryVolume>> volumes_;
+  std::vector<std::unique_ptr<Volume>> other_volumes_;
   std::unique_ptr<Keepstore> keepstore_;
 };
 

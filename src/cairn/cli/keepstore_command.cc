@@ -1,10 +1,13 @@
-// cairn keepstore: the Keep block server over directory volumes (DESIGN.md §3).
+// cairn keepstore: the Keep block server over directory volumes and object-store volumes
+// (s3://bucket/prefix, swift://container/prefix; DESIGN.md §3, docs/volumes.md).
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cairn/blockstore/authenticator.h"
@@ -12,11 +15,19 @@
 #include "cairn/blockstore/gateway_remotes.h"
 #include "cairn/blockstore/keepstore.h"
 #include "cairn/blockstore/keepstore_service.h"
+#include "cairn/blockstore/object_volume.h"
 #include "cairn/cli/command.h"
+#include "cairn/cli/obj_transfer_commands.h"
 #include "cairn/http/curl_http_client.h"
 #include "cairn/httpd/http_server.h"
 #include "cairn/httpd/request_log.h"
 #include "cairn/io/env.h"
+#include "cairn/objstore/s3/s3_object_store.h"
+#include "cairn/objstore/swift/client.h"
+#include "cairn/objstore/swift/settings.h"
+#include "cairn/objstore/swift/swift_object_store.h"
+
+extern char** environ;
 
 namespace cairn::cli {
 namespace {
@@ -34,6 +45,64 @@ struct KeepstoreArgs {
   bool gateway = false;    // serve external-object locators instead of volumes
   std::string token_file;  // --gateway: an admin token, to read remotes' credentials
 };
+
+// The clients under the object-store volumes; they must outlive the service.
+struct ObjectVolumeClients {
+  std::vector<S3Connection> s3;
+  std::vector<std::unique_ptr<http::CurlHttpClient>> http;
+  std::vector<std::unique_ptr<objstore::swift::SwiftClient>> swift;
+};
+
+bool IsObjectVolume(std::string_view spec) {
+  return spec.starts_with("s3://") || spec.starts_with("swift://");
+}
+
+// A volume on "s3://bucket[/prefix]" or "swift://container[/prefix]". Credentials come from the
+// environment as the aws CLI (AWS_*, ~/.aws) and the swift CLI (ST_*, OS_*) find them, never
+// from the command line.
+Result<std::unique_ptr<blockstore::Volume>> OpenObjectVolume(std::string_view spec, int connections,
+                                                             ObjectVolumeClients& clients) {
+  const bool s3 = spec.starts_with("s3://");
+  std::string_view rest = spec.substr(s3 ? 5 : 8);
+  size_t slash = rest.find('/');
+  blockstore::ObjectVolumeOptions options;
+  options.container = std::string(rest.substr(0, slash));
+  if (slash != std::string_view::npos) options.prefix = std::string(rest.substr(slash + 1));
+  if (options.container.empty()) {
+    return InvalidArgumentError("--volume " + std::string(spec) + ": no bucket");
+  }
+  if (s3) {
+    CAIRN_ASSIGN_OR_RETURN(
+        S3Connection connection,
+        ConnectS3(
+            {.profile = "", .region = "", .endpoint_url = "", .max_connections = connections}));
+    options.store = std::make_shared<objstore::s3::S3ObjectStore>(connection.client.get());
+    clients.s3.push_back(std::move(connection));
+  } else {
+    objstore::swift::SwiftEnvironment environment;
+    for (char** e = environ; *e != nullptr; ++e) {
+      std::string_view var(*e);
+      size_t eq = var.find('=');
+      if (eq != std::string_view::npos && (var.starts_with("ST_") || var.starts_with("OS_"))) {
+        environment.emplace(std::string(var.substr(0, eq)), std::string(var.substr(eq + 1)));
+      }
+    }
+    CAIRN_ASSIGN_OR_RETURN(objstore::swift::SwiftSettings settings,
+                           objstore::swift::ResolveSwiftSettings(environment));
+    http::CurlHttpClientOptions http_options;
+    http_options.max_connections_per_endpoint = connections;
+    CAIRN_ASSIGN_OR_RETURN(auto http, http::CurlHttpClient::Create(http_options));
+    CAIRN_ASSIGN_OR_RETURN(auto swift, objstore::swift::SwiftClient::Create(
+                                           std::move(settings), http.get(), io::Env::Default()));
+    options.store = std::make_shared<objstore::swift::SwiftObjectStore>(swift.get());
+    clients.http.push_back(std::move(http));
+    clients.swift.push_back(std::move(swift));
+  }
+  Result<std::unique_ptr<blockstore::ObjectVolume>> volume =
+      blockstore::ObjectVolume::Open(std::move(options));
+  if (!volume.ok()) return volume.status().WithContext("--volume " + std::string(spec));
+  return std::unique_ptr<blockstore::Volume>(std::move(volume).value());
+}
 
 std::string Now() { return FormatUtc(io::Env::Default()->NowUnixSeconds(), "%Y-%m-%dT%H:%M:%SZ"); }
 
@@ -90,14 +159,23 @@ Status RunKeepstore(const KeepstoreArgs& args) {
     return InvalidArgumentError("--volume is required (or --gateway)");
   }
   blockstore::KeepstoreServiceOptions service_options;
-  service_options.volume_dirs = args.volumes;
+  ObjectVolumeClients object_clients;  // declared before the service: destroyed after it
+  for (const std::string& spec : args.volumes) {
+    if (!IsObjectVolume(spec)) {
+      service_options.volume_dirs.push_back(spec);
+      continue;
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<blockstore::Volume> volume,
+                           OpenObjectVolume(spec, args.threads + 4, object_clients));
+    service_options.volumes.push_back(std::move(volume));
+  }
   service_options.authenticator = &authenticator;
   service_options.blob_signing_key = key;
   service_options.blob_signing_ttl_seconds = args.signing_ttl;
   service_options.log = [](std::string_view m) { LogLine("keepstore: " + std::string(m)); };
   std::unique_ptr<blockstore::KeepstoreService> service;
   if (!gateway) {
-    CAIRN_ASSIGN_OR_RETURN(service, blockstore::KeepstoreService::Open(service_options));
+    CAIRN_ASSIGN_OR_RETURN(service, blockstore::KeepstoreService::Open(std::move(service_options)));
   }
 
   httpd::HttpServerOptions server_options;
@@ -115,6 +193,10 @@ Status RunKeepstore(const KeepstoreArgs& args) {
     const auto& v = service->volumes()[i];
     volumes += " " + v->root() + " (" + v->uuid() + ")";
   }
+  for (size_t i = 0; service && i < service->other_volumes().size(); ++i) {
+    const auto& v = service->other_volumes()[i];
+    volumes += " " + v->Mount().device_id + " (" + v->uuid() + ")";
+  }
   size_t colon = args.listen.rfind(':');
   LogLine("cairn keepstore: listening on " + args.listen.substr(0, colon) + ":" +
           std::to_string(server->port()) + "; volumes:" + volumes + "; catalog " + api_url);
@@ -131,10 +213,13 @@ Status RunKeepstore(const KeepstoreArgs& args) {
 
 void RegisterKeepstoreCommand(CLI::App& app, RunState* state) {
   static KeepstoreArgs args;  // CLI11 binds options by address
-  CLI::App* cmd = app.add_subcommand("keepstore", "Run a Keep block server over local directories");
+  CLI::App* cmd = app.add_subcommand(
+      "keepstore", "Run a Keep block server over local directories or S3/Swift buckets");
   cmd->add_option("--listen", args.listen, "Address to serve on, HOST:PORT (port 0: any free)")
       ->required();
-  cmd->add_option("--volume", args.volumes, "A directory to keep blocks in (repeat for more)");
+  cmd->add_option("--volume", args.volumes,
+                  "A directory, s3://bucket[/prefix] or swift://container[/prefix] to keep "
+                  "blocks in (repeat for more)");
   cmd->add_flag("--gateway", args.gateway,
                 "Serve external-object locators (imported S3 objects) instead of volumes");
   cmd->add_option("--token-file", args.token_file,
@@ -164,8 +249,15 @@ void RegisterKeepstoreCommand(CLI::App& app, RunState* state) {
       "GET /_health/ping. Logs one line per request on stderr (signatures and tokens never\n"
       "appear). Stops cleanly on SIGINT or SIGTERM.\n"
       "\n"
+      "Object-store volumes keep each block as the object <prefix>/<abc>/<md5>: s3:// finds\n"
+      "credentials, region and endpoint as the aws CLI does (AWS_* variables, ~/.aws files),\n"
+      "swift:// as the swift CLI does (ST_AUTH, ST_USER, ST_KEY or OS_* variables); the bucket\n"
+      "is made if missing. See docs/volumes.md.\n"
+      "\n"
       "Example:\n"
       "  cairn keepstore --listen 127.0.0.1:25107 --volume /srv/keep0 --volume /srv/keep1 \\\n"
+      "      --blob-signing-key-file /etc/cairn/blob-signing.key --api-host 127.0.0.1:9000\n"
+      "  cairn keepstore --listen 127.0.0.1:25108 --volume s3://keep-blocks/cluster1 \\\n"
       "      --blob-signing-key-file /etc/cairn/blob-signing.key --api-host 127.0.0.1:9000");
   cmd->callback([state] {
     Status s = RunKeepstore(args);
