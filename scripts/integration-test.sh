@@ -132,6 +132,9 @@ check "keep end to end (PostgreSQL)" python3 tests/integration/keep_e2e.py "$bui
   --big-mib 65 --database "${CAIRN_TEST_POSTGRES_DSN%/*}/cairn_e2e"
 # `cairn mount` on a real FUSE mount (issue 8): tools read the same bytes as `cairn get`.
 check "mount end to end (FUSE)" python3 tests/integration/mount_e2e.py "$build/cairn"
+# Random 4 KiB reads of an S3 object by reference through the mount: ranges, < 1 MiB per read.
+check "mount ranged reads of external objects (FUSE, RGW)" \
+  python3 tests/integration/mount_ranges_e2e.py "$build/cairn"
 
 # Import by reference and reads through the gateway (issue 7) on this RGW.
 check "external objects end to end" tests/integration/external_e2e.sh "$build/cairn"

@@ -36,9 +36,20 @@ def check(name, cond, detail=""):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port P with P+1 and P+2 free too: `cairn server` also takes them (keepstore,
+    gateway)."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            for p in (port, port + 1, port + 2):
+                with socket.socket() as t:
+                    t.bind(("127.0.0.1", p))
+            return port
+        except OSError:
+            continue
+    raise SystemExit("mount_e2e: no three free ports in a row")
 
 
 def mounted(path):
@@ -165,6 +176,7 @@ def main():
     env = Env(cairn, work)
     try:
         run_checks(env, work, a.big_mib)
+        run_write_checks(env, work)
     finally:
         env.stop()
         if not any(mounted(m) for m in env.mounts):
@@ -331,6 +343,108 @@ def run_checks(env, work, big_mib):
     p = subprocess.run([env.cairn, "mount", me], env=env.env("badtoken"), capture_output=True)
     check("a bad token fails before mounting", p.returncode == 1 and not mounted(me) and
           b"badtoken" not in p.stderr, p.stderr.decode())
+
+
+def run_write_checks(env, work):
+    """`cairn mount --read-write` (issue 8 item 3): carol writes through the mount; dave, who
+    may only read her collection, cannot."""
+    import errno
+    carol = env.run(env.admin, "user", "add", "carol").stdout.decode().strip()
+    dave = env.run(env.admin, "user", "add", "dave").stdout.decode().strip()
+    seed = os.path.join(work, "rw-seed")
+    os.makedirs(os.path.join(seed, "old"))
+    with open(os.path.join(seed, "keep.txt"), "w") as f:
+        f.write("kept\n")
+    with open(os.path.join(seed, "old", "gone.txt"), "w") as f:
+        f.write("to be deleted\n")
+    uuid, pdh0 = env.run(carol, "put", "-q", seed, "--name", "rw").stdout.decode().split()[:2]
+    env.run(carol, "share", uuid, "--with", "dave", "--level", "read")
+    m = env.mount(carol, "mnt-rw", "--read-write", "--spool", os.path.join(work, "spool-carol"))
+    d = os.path.join(m, "home", "rw")
+    big = os.urandom(66 * (1 << 20) + 7)  # two 64 MiB blocks
+    ok = True
+    try:
+        with open(os.path.join(d, "new.txt"), "w") as f:
+            f.write("written through the mount\n")
+            f.flush()
+            with open(os.path.join(d, "new.txt")) as r:
+                ok = r.read() == "written through the mount\n"
+        check("a file being written reads its bytes", ok)
+        with open(os.path.join(d, "big.bin"), "wb") as f:
+            f.write(big)
+        os.mkdir(os.path.join(d, "newdir"))
+        with open(os.path.join(d, "newdir", "inner.txt"), "w") as f:
+            f.write("inner\n")
+        with open(os.path.join(d, "keep.txt"), "r+b") as f:  # a write at an offset
+            f.seek(2)
+            f.write(b"EP")
+        check("writes through the mount succeed", True)
+    except OSError as e:
+        check("writes through the mount succeed", False, str(e))
+    got = os.path.join(work, "rw-got1")
+    env.run(carol, "get", "-q", uuid, got)
+    files, _ = tree_files(got)
+    pdh1 = [ln.split()[1] for ln in env.run(carol, "ls", "-l").stdout.decode().splitlines()
+            if ln.startswith(uuid)][0]
+    check("the writes are a new version", pdh1 != pdh0, pdh1)
+    check("cairn get shows the new file",
+          open(os.path.join(got, "new.txt")).read() == "written through the mount\n"
+          if "new.txt" in files else False, str(sorted(files)))
+    check("cairn get shows the big file (2 blocks)",
+          files.get("big.bin") == hashlib.md5(big).hexdigest())
+    check("cairn get shows the new directory", files.get("newdir/inner.txt") ==
+          hashlib.md5(b"inner\n").hexdigest())
+    check("a write at an offset keeps the other bytes",
+          files.get("keep.txt") == hashlib.md5(b"keEP\n").hexdigest())
+    check("the mount shows the saved sizes", os.path.getsize(os.path.join(d, "big.bin")) ==
+          len(big))
+    # Rename, delete, rmdir, cp -r in, mkdir in home/ (a new collection).
+    try:
+        os.rename(os.path.join(d, "new.txt"), os.path.join(d, "newdir", "renamed.txt"))
+        os.unlink(os.path.join(d, "old", "gone.txt"))
+        os.rmdir(os.path.join(d, "old"))
+        os.unlink(os.path.join(d, "big.bin"))
+        p = subprocess.run(["cp", "-r", seed, os.path.join(d, "copied")], capture_output=True)
+        check("cp -r into the mount", p.returncode == 0, p.stderr.decode())
+        os.mkdir(os.path.join(m, "home", "made-by-mkdir"))
+        with open(os.path.join(m, "home", "made-by-mkdir", "x.txt"), "w") as f:
+            f.write("x\n")
+        check("rename, unlink, rmdir, mkdir succeed", True)
+    except OSError as e:
+        check("rename, unlink, rmdir, mkdir succeed", False, str(e))
+    got2 = os.path.join(work, "rw-got2")
+    env.run(carol, "get", "-q", uuid, got2)
+    files2, dirs2 = tree_files(got2)
+    check("rename and delete show in cairn get",
+          sorted(files2) == ["copied/keep.txt", "copied/old/gone.txt", "keep.txt",
+                             "newdir/inner.txt", "newdir/renamed.txt"] and "old" not in dirs2,
+          str(sorted(files2)))
+    listed = env.run(carol, "ls").stdout.decode()
+    check("mkdir in home/ makes a collection", "made-by-mkdir" in listed, listed)
+    # dave: carol's collection is read-only to him.
+    md = env.mount(dave, "mnt-rw-dave", "--read-write",
+                   "--spool", os.path.join(work, "spool-dave"))
+    target = os.path.join(md, "shared", "rw")
+    wait_for(lambda: os.path.isdir(target), 10)
+    for what, op in [("create", lambda: open(os.path.join(target, "dave.txt"), "w")),
+                     ("open for writing", lambda: open(os.path.join(target, "keep.txt"), "r+")),
+                     ("unlink", lambda: os.unlink(os.path.join(target, "keep.txt"))),
+                     ("mkdir", lambda: os.mkdir(os.path.join(target, "d")))]:
+        try:
+            op().close() if what in ("create", "open for writing") else op()
+            check(f"a read-only collection refuses {what}", False)
+        except OSError as e:
+            check(f"a read-only collection refuses {what}", e.errno in (errno.EACCES,
+                                                                       errno.EROFS), str(e))
+    got3 = os.path.join(work, "rw-got3")
+    env.run(carol, "get", "-q", uuid, got3)
+    check("dave changed nothing", tree_files(got3) == (files2, dirs2))
+    for mnt in (m, md):
+        env.run(carol, "mount", "--unmount", mnt)
+        check("read-write mount unmounts", wait_for(lambda: not mounted(mnt), 10))
+    check("the spool is empty after unmount",
+          wait_for(lambda: not os.listdir(os.path.join(work, "spool-carol")), 10),
+          str(os.listdir(os.path.join(work, "spool-carol"))))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 // Gateway (gateway.h) and CatalogRemoteResolver (gateway_remotes.h).
 #include "cairn/blockstore/gateway.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -23,7 +25,46 @@ std::string ObjectName(const manifest::ExternalObject& o) {
          "/" + o.key;
 }
 
+// A decimal number filling all of `text` (no sign, no spaces).
+std::optional<uint64_t> ParseDecimal(std::string_view text) {
+  uint64_t n = 0;
+  if (text.empty()) return std::nullopt;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return n;
+}
+
 }  // namespace
+
+Result<ByteRange> ParseByteRange(std::string_view header, uint64_t size) {
+  const std::string why = "unsatisfiable range \"" + std::string(header.substr(0, 64)) +
+                          "\" of a " + std::to_string(size) + "-byte chunk";
+  constexpr std::string_view kUnit = "bytes=";
+  if (!header.starts_with(kUnit)) return OutOfRangeError(why + " (only bytes=a-b)");
+  std::string_view spec = header.substr(kUnit.size());
+  while (!spec.empty() && spec.back() == ' ') spec.remove_suffix(1);
+  const size_t dash = spec.find('-');
+  if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) {
+    return OutOfRangeError(why + " (one range only)");
+  }
+  std::string_view first = spec.substr(0, dash);
+  std::string_view last = spec.substr(dash + 1);
+  if (first.empty()) {  // bytes=-N: the last N bytes
+    std::optional<uint64_t> n = ParseDecimal(last);
+    if (!n || *n == 0 || size == 0) return OutOfRangeError(why);
+    const uint64_t length = std::min(*n, size);
+    return ByteRange{.offset = size - length, .length = length};
+  }
+  std::optional<uint64_t> a = ParseDecimal(first);
+  if (!a || *a >= size) return OutOfRangeError(why);
+  uint64_t end = size - 1;  // inclusive
+  if (!last.empty()) {
+    std::optional<uint64_t> b = ParseDecimal(last);
+    if (!b || *b < *a) return OutOfRangeError(why);
+    end = std::min(*b, size - 1);
+  }
+  return ByteRange{.offset = *a, .length = end - *a + 1};
+}
 
 int GatewayHttpStatusFor(const Status& status) {
   switch (status.code()) {
@@ -37,6 +78,8 @@ int GatewayHttpStatusFor(const Status& status) {
       return 404;
     case StatusCode::kFailedPrecondition:
       return 412;
+    case StatusCode::kOutOfRange:
+      return 416;
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
       return 503;
@@ -154,6 +197,18 @@ Status Gateway::Get(std::string_view name, httpd::ServerRequest& request,
   CAIRN_ASSIGN_OR_RETURN(manifest::ExternalRange range, manifest::DecodeExternal(locator));
   const manifest::ExternalObject& object = range.object;
   const std::string what = ObjectName(object);
+  // Range: a sub-range of the chunk (offsets within it), answered 206; the store is asked for
+  // exactly those bytes of the object, still pinned to its ETag/version.
+  std::optional<ByteRange> part;
+  if (std::optional<std::string_view> header = request.Header("Range")) {
+    Result<ByteRange> parsed_range = ParseByteRange(*header, range.size);
+    if (!parsed_range.ok()) {
+      response.SetHeader("Content-Range", "bytes */" + std::to_string(range.size));
+      return Status(parsed_range.status().code(),
+                    what + ": " + std::string(parsed_range.status().message()));
+    }
+    part = *parsed_range;
+  }
   Result<GatewayRemote> remote = options_.resolve(object.kind, object.bucket);
   if (!remote.ok()) {
     return Status(remote.status().code(), what + ": " + std::string(remote.status().message()));
@@ -165,8 +220,16 @@ Status Gateway::Get(std::string_view name, httpd::ServerRequest& request,
 
   response.SetHeader("Content-Type", "application/octet-stream");
   if (range.size == 0) return response.Start(200, 0);
+  const uint64_t want = part ? part->length : range.size;
+  const int reply_code = part ? 206 : 200;
+  if (part) {
+    response.SetHeader("Content-Range", "bytes " + std::to_string(part->offset) + "-" +
+                                            std::to_string(part->offset + part->length - 1) + "/" +
+                                            std::to_string(range.size));
+  }
   objstore::ReadOptions get;
-  get.range = objstore::ObjectRange{.offset = range.offset, .length = range.size};
+  get.range =
+      objstore::ObjectRange{.offset = range.offset + (part ? part->offset : 0), .length = want};
   get.if_match = object.etag;
   get.version_id = object.version_id;
   const bool head = request.method == "HEAD";
@@ -175,13 +238,13 @@ Status Gateway::Get(std::string_view name, httpd::ServerRequest& request,
   Status sink_error;
   Result<objstore::ObjectAttributes> info =
       store->Get(object.bucket, object.key, get, [&](std::string_view piece) -> Status {
-        if (sent + piece.size() > range.size) {
+        if (sent + piece.size() > want) {
           sink_error = DataLossError(what + ": the store sent more bytes than the range");
           return sink_error;
         }
         if (!started) {
           started = true;
-          Status s = response.Start(200, range.size);
+          Status s = response.Start(reply_code, want);
           if (!s.ok()) return sink_error = s;
         }
         sent += piece.size();
@@ -201,10 +264,10 @@ Status Gateway::Get(std::string_view name, httpd::ServerRequest& request,
     return Status(code, what + ": " + why + " (" + std::string(info.status().message()) + ")");
   }
   if (!started) return DataLossError(what + ": the store sent no bytes for the range");
-  if (sent != range.size) {
+  if (sent != want) {
     if (options_.log) {
       options_.log(what + ": the store sent " + std::to_string(sent) + " of " +
-                   std::to_string(range.size) + " bytes");
+                   std::to_string(want) + " bytes");
     }
   }
   return Status::OK();

@@ -7,6 +7,10 @@
 //     holds the bucket found through `resolve` (404 when none); then exactly bytes
 //     [offset, offset+size) of the object, pinned with If-Match to the recorded ETag (or the
 //     recorded version id), streamed as they arrive.
+//     With `Range: bytes=a-b` (or `a-`, `-n`; offsets within the chunk, one range only): 206
+//     with `Content-Range: bytes a-b/size` and exactly those bytes, fetched as that sub-range of
+//     the object under the same ETag/version pin; a range outside the chunk, several ranges or
+//     another unit: 416 with `Content-Range: bytes */size` (never the whole chunk instead).
 //     The object changed: 412; gone: 404; the remote refuses: 403 — each naming the object
 //     (s3://bucket/key), never sending other bytes. A store that sends fewer bytes than asked
 //     cuts the reply short (the client sees a short body).
@@ -25,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -102,9 +107,18 @@ class Gateway {
   std::map<std::string, CachedStore, std::less<>> stores_;
 };
 
+// One range of a `Range: bytes=…` header, resolved against a chunk of `size` bytes.
+struct ByteRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;  // >= 1
+};
+// `bytes=a-b` (b clipped to the chunk), `bytes=a-` or `bytes=-n` (the last n bytes); kOutOfRange
+// for anything else: another unit, several ranges, a start at or past `size`, b < a, -0.
+Result<ByteRange> ParseByteRange(std::string_view header, uint64_t size);
+
 // The gateway's HTTP status for an error: kInvalidArgument 400, kUnauthenticated 401,
-// kPermissionDenied 403, kNotFound 404, kFailedPrecondition 412, kUnavailable/kDeadlineExceeded
-// 503, anything else 502 (the object store failed).
+// kPermissionDenied 403, kNotFound 404, kFailedPrecondition 412, kOutOfRange 416,
+// kUnavailable/kDeadlineExceeded 503, anything else 502 (the object store failed).
 int GatewayHttpStatusFor(const Status& status);
 
 }  // namespace cairn::blockstore

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cairn/httpd/http_server.h"
 #include "cairn/manifest/external.h"
@@ -18,6 +19,7 @@
 namespace cairn::blockstore {
 namespace {
 
+using ::cairn::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -67,13 +69,15 @@ class GatewayTest : public ::testing::Test {
     return manifest::SignLocator(l, kKey, kToken, expiry, kTtl);
   }
   httpd::BufferedResponseWriter Get(const std::string& path, const std::string& token = kToken,
-                                    const std::string& method = "GET") {
+                                    const std::string& method = "GET",
+                                    const std::string& range = "") {
     httpd::StringBodyReader reader("");
     httpd::ServerRequest request;
     request.method = method;
     request.target = path;
     request.path = path;
     if (!token.empty()) request.headers.Add("Authorization", "Bearer " + token);
+    if (!range.empty()) request.headers.Add("Range", range);
     request.body = &reader;
     httpd::BufferedResponseWriter response;
     gateway_->Handle(request, response);
@@ -98,6 +102,84 @@ TEST_F(GatewayTest, ServesExactlyTheRange) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_length, 7u);
   EXPECT_EQ(r.body, "");
+}
+
+// A Range header reads a sub-range of the chunk (not of the object): 206 with Content-Range.
+TEST_F(GatewayTest, RangeServesThatPartOfTheChunk) {
+  std::vector<std::string> asked;  // the Range of each GET the store saw
+  s3_.set_interceptor([&](const http::HttpRequest& q) -> std::optional<int> {
+    for (const auto& [name, value] : q.headers) {
+      if (name == "Range" || name == "range") asked.push_back(value);
+    }
+    return std::nullopt;
+  });
+  const std::string path = "/" + Signed(External("bk", 3, 10)).ToString();  // "3456789abc"
+  auto r = Get(path, kToken, "GET", "bytes=2-5");
+  EXPECT_EQ(r.status, 206) << r.body;
+  EXPECT_EQ(r.body, "5678");
+  EXPECT_EQ(r.content_length, 4u);
+  EXPECT_EQ(r.headers.Get("Content-Range").value_or(""), "bytes 2-5/10");
+  r = Get(path, kToken, "GET", "bytes=7-");
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, "abc");
+  EXPECT_EQ(r.headers.Get("Content-Range").value_or(""), "bytes 7-9/10");
+  r = Get(path, kToken, "GET", "bytes=-2");
+  EXPECT_EQ(r.body, "bc");
+  r = Get(path, kToken, "GET", "bytes=8-1000");  // the end is clipped to the chunk
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, "bc");
+  EXPECT_EQ(r.headers.Get("Content-Range").value_or(""), "bytes 8-9/10");
+  r = Get(path, kToken, "GET", "bytes=0-9");
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, "3456789abc");
+  r = Get(path, kToken, "HEAD", "bytes=1-2");
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.content_length, 2u);
+  EXPECT_EQ(r.body, "");
+  // The object store was asked for exactly the sub-range (object offsets), never the chunk.
+  EXPECT_THAT(asked, ::testing::ElementsAre("bytes=5-8", "bytes=10-12", "bytes=11-12",
+                                            "bytes=11-12", "bytes=3-12", "bytes=4-5"));
+  s3_.set_interceptor(nullptr);
+}
+
+TEST_F(GatewayTest, BadRangesAre416WithNoBytes) {
+  const std::string path = "/" + Signed(External("bk", 3, 10)).ToString();
+  for (const char* bad : {"bytes=10-", "bytes=10-12", "bytes=5-4", "bytes=-0", "bytes=0-1,4-5",
+                          "items=0-1", "bytes=x-2", "bytes=1-y", "bytes=-", "bytes=+1-2"}) {
+    auto r = Get(path, kToken, "GET", bad);
+    EXPECT_EQ(r.status, 416) << bad << ": " << r.body;
+    EXPECT_EQ(r.headers.Get("Content-Range").value_or(""), "bytes */10") << bad;
+    EXPECT_THAT(r.body, Not(HasSubstr("3456"))) << bad;
+  }
+  EXPECT_EQ(resolves_, 0);  // refused before any remote is asked
+  // A range is checked only after the signature: no hints to a stranger.
+  EXPECT_EQ(Get("/" + External("bk", 3, 10).ToString(), kToken, "GET", "bytes=99-").status, 400);
+}
+
+TEST_F(GatewayTest, RangesStayPinnedToTheEtag) {
+  const std::string path = "/" + Signed(External("bk", 0, 10)).ToString();
+  s3_.PutObjectDirect(
+      "bk", "dir/obj",
+      {.data = "XXXXXXXXXXXXXXXX", .etag = "e2", .content_type = "", .metadata = {}});
+  auto r = Get(path, kToken, "GET", "bytes=0-3");
+  EXPECT_EQ(r.status, 412);
+  EXPECT_THAT(r.body, Not(HasSubstr("XXXX")));
+}
+
+TEST(ParseByteRangeTest, Forms) {
+  ASSERT_OK_AND_ASSIGN(ByteRange r, ParseByteRange("bytes=0-0", 1));
+  EXPECT_EQ(r.offset, 0u);
+  EXPECT_EQ(r.length, 1u);
+  ASSERT_OK_AND_ASSIGN(r, ParseByteRange("bytes=-100", 10));  // more than the chunk: all of it
+  EXPECT_EQ(r.offset, 0u);
+  EXPECT_EQ(r.length, 10u);
+  ASSERT_OK_AND_ASSIGN(r, ParseByteRange("bytes=67108863-", int64_t{64} << 20));
+  EXPECT_EQ(r.offset, (uint64_t{64} << 20) - 1);
+  EXPECT_EQ(r.length, 1u);
+  EXPECT_THAT(ParseByteRange("bytes=0-0", 0), StatusIs(StatusCode::kOutOfRange));
+  EXPECT_THAT(ParseByteRange("bytes=-1", 0), StatusIs(StatusCode::kOutOfRange));
+  EXPECT_THAT(ParseByteRange("bytes=99999999999999999999999-", 10),
+              StatusIs(StatusCode::kOutOfRange));
 }
 
 TEST_F(GatewayTest, RefusesMissingWrongOrExpiredSignatures) {

@@ -11,12 +11,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,6 +33,7 @@
 #include "cairn/mount/fuse_mount.h"
 #include "cairn/mount/sources.h"
 #include "cairn/mount/tree.h"
+#include "cairn/mount/writable.h"
 
 extern char** environ;
 
@@ -46,6 +50,8 @@ struct MountArgs {
   std::string collection;
   std::vector<std::string> command;
   std::string log_file;
+  std::string spool_dir;  // --read-write: empty means ~/.cache/cairn/mount/spool-<pid>
+  int64_t spool_mib = 0;  // 0: 16 GiB
   int ttl_seconds = 60;
   int64_t cache_mib = 0;     // 0: min(1 GiB, RAM / 8)
   int readahead_blocks = 0;  // 0: from the cache size
@@ -55,6 +61,7 @@ struct MountArgs {
   bool unmount = false;
   bool allow_other = false;
   bool debug = false;
+  bool read_write = false;
 };
 
 uint64_t DefaultCacheBytes() {
@@ -72,8 +79,24 @@ struct MountSession {
   std::unique_ptr<mount::CatalogCollectionSource> collections;
   std::unique_ptr<mount::KeepBlockSource> blocks;
   std::unique_ptr<mount::CollectionTree> tree;
+  std::unique_ptr<mount::ClientCollectionStore> store;  // --read-write
+  std::unique_ptr<mount::WriteLayer> writes;            // --read-write; saves what is pending
   std::unique_ptr<mount::FuseMount> fuse;
 };
+
+// The spool of a read-write mount: --spool, else $XDG_CACHE_HOME or ~/.cache, cairn/mount.
+std::string SpoolDir(const MountArgs& args) {
+  if (!args.spool_dir.empty()) return args.spool_dir;
+  std::string base;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+    base = xdg;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    base = std::string(home) + "/.cache";
+  } else {
+    base = "/tmp";
+  }
+  return base + "/cairn/mount/spool-" + std::to_string(::getpid());
+}
 
 // Connects to the catalog (checking the token), then mounts.
 Result<std::unique_ptr<MountSession>> StartMount(const MountArgs& args) {
@@ -131,6 +154,25 @@ Result<std::unique_ptr<MountSession>> StartMount(const MountArgs& args) {
     // The one collection must exist and be readable before it is mounted.
     CAIRN_RETURN_IF_ERROR(s->tree->Resolve("/").status());
   }
+  if (args.read_write) {
+    if (args.spool_mib < 0) return InvalidArgumentError("--spool-mib must be 0 or more");
+    const std::string spool = SpoolDir(args);
+    std::error_code ec;
+    std::filesystem::create_directories(spool, ec);
+    if (ec || ::chmod(spool.c_str(), 0700) != 0) {
+      return FailedPreconditionError("mount: cannot make the spool directory " + spool);
+    }
+    s->store = std::make_unique<mount::ClientCollectionStore>(s->keep.get(), s->catalog.get(),
+                                                              /*replication=*/0);
+    mount::WriteOptions write_options;
+    write_options.user_uuid = user.uuid;
+    write_options.collection_id = args.collection;
+    write_options.spool_dir = spool;
+    if (args.spool_mib > 0) write_options.max_spool_bytes = uint64_t(args.spool_mib) * kMiB;
+    s->writes =
+        std::make_unique<mount::WriteLayer>(s->tree.get(), s->collections.get(), s->blocks.get(),
+                                            s->store.get(), std::move(write_options));
+  }
   CAIRN_ASSIGN_OR_RETURN(s->fuse,
                          mount::FuseMount::Mount(args.mountpoint, s->tree.get(), s->blocks.get(),
                                                  {.uid = static_cast<uint32_t>(::getuid()),
@@ -140,7 +182,8 @@ Result<std::unique_ptr<MountSession>> StartMount(const MountArgs& args) {
                                                   .max_threads = args.threads,
                                                   .allow_other = args.allow_other,
                                                   .debug = args.debug,
-                                                  .log = nullptr}));
+                                                  .log = nullptr,
+                                                  .writes = s->writes.get()}));
   return s;
 }
 
@@ -299,9 +342,18 @@ void RegisterMountCommand(CLI::App& app, RunState* state) {
   cmd->add_flag("--exec", args.exec,
                 "Mount, run COMMAND, unmount, and exit with the command's status");
   cmd->add_flag("--unmount", args.unmount, "Unmount MOUNTPOINT (fusermount3 -u)");
+  cmd->add_flag("--read-write", args.read_write,
+                "Create, write, rename and delete files in your collections; saved as a new "
+                "version on close");
+  cmd->add_option("--spool", args.spool_dir,
+                  "--read-write: where written data waits for upload (default: "
+                  "~/.cache/cairn/mount/spool-PID)");
+  cmd->add_option("--spool-mib", args.spool_mib,
+                  "--read-write: most data staged at once, MiB (default 16384)");
   cmd->footer(
       "Layout: by_id/<uuid or PDH>/ (looked up on demand), home/<name>/ (your collections),\n"
-      "shared/<name>/ (shared with you). Read-only. Collection directories carry the extended\n"
+      "shared/<name>/ (shared with you). Read-only unless --read-write (your collections; mkdir\n"
+      "in home/ makes a collection). Collection directories carry the extended\n"
       "attributes user.cairn.uuid and user.cairn.pdh. Stop with SIGINT/SIGTERM or --unmount.\n"
       "Exit status of --exec: the command's (128 + signal if it was killed, 127 if it could\n"
       "not be started). See docs/mount.md.");

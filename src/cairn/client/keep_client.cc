@@ -273,7 +273,9 @@ Result<Block> KeepClient::FetchFrom(const KeepService& service, const manifest::
                             return DataLossError(what + ": more bytes than the block's size");
                           }
                           data->append(piece);
-                          md5.Update(piece);
+                          block_bytes_.fetch_add(piece.size(), std::memory_order_relaxed);
+                          // External ranges have derived hashes: no MD5 to compare with.
+                          if (!locator.IsExternal()) md5.Update(piece);
                           return Status();
                         })));
         if (response.status_code != 200) {
@@ -283,6 +285,7 @@ Result<Block> KeepClient::FetchFrom(const KeepService& service, const manifest::
           if (body.empty()) return s;
           return Status(s.code(), what + ": " + body, s.detail());
         }
+        blocks_fetched_.fetch_add(1, std::memory_order_relaxed);
         if (data->size() != size) {
           // Keepstore withholds the last piece of a block that fails its hash (arvados-keep.md
           // §6.4), so a short body means a corrupt replica or a cut reply.
@@ -300,6 +303,125 @@ Result<Block> KeepClient::FetchFrom(const KeepService& service, const manifest::
       what);
   CAIRN_RETURN_IF_ERROR(status);
   return Block(std::move(data));
+}
+
+bool KeepClient::IsCached(const manifest::Locator& locator) const {
+  return locator.IsEmptyBlock() || cache_.ContainsOrPending(std::string(locator.hash().hex()));
+}
+
+FetchStats KeepClient::fetch_stats() const {
+  return FetchStats{.blocks = blocks_fetched_.load(std::memory_order_relaxed),
+                    .block_bytes = block_bytes_.load(std::memory_order_relaxed),
+                    .ranges = ranges_fetched_.load(std::memory_order_relaxed),
+                    .range_bytes = range_bytes_.load(std::memory_order_relaxed)};
+}
+
+Result<std::string> KeepClient::GetRange(const manifest::Locator& locator, uint64_t offset,
+                                         uint64_t length) {
+  const std::string name = locator.SizedDigest();
+  if (!locator.IsExternal()) {
+    return InvalidArgumentError("read part of block " + name +
+                                ": only external-object blocks are read in parts");
+  }
+  if (offset > locator.size() || length > locator.size() - offset) {
+    return InvalidArgumentError("read part of block " + name + ": bytes " + std::to_string(offset) +
+                                "+" + std::to_string(length) + " are outside it");
+  }
+  if (length == 0) return std::string();
+  CAIRN_ASSIGN_OR_RETURN(std::vector<KeepService> order, ReadOrder(locator));
+  Status worst;
+  std::string tried;
+  for (const KeepService& service : order) {
+    Result<std::string> part = FetchRangeFrom(service, locator, offset, length);
+    if (part.ok()) return part;
+    if (!tried.empty()) tried += "; ";
+    tried += std::string(part.status().message());
+    if (worst.ok() || Severity(part.status().code()) > Severity(worst.code())) {
+      worst = part.status();
+    }
+  }
+  if (worst.ok()) return NotFoundError("read part of block " + name + ": no keep service to ask");
+  return Status(worst.code(),
+                "read bytes " + std::to_string(offset) + "+" + std::to_string(length) +
+                    " of block " + name + " (" + std::to_string(order.size()) +
+                    " services tried): " + tried,
+                worst.detail());
+}
+
+Result<std::string> KeepClient::FetchRangeFrom(const KeepService& service,
+                                               const manifest::Locator& locator, uint64_t offset,
+                                               uint64_t length) {
+  const std::string base = service.BaseUrl();
+  const uint64_t size = locator.size();
+  const uint64_t last = offset + length - 1;
+  http::HttpRequest request;
+  request.method = "GET";
+  request.url = base + "/" + locator.ToString();
+  request.url_for_messages = base + "/" + locator.SizedDigest();
+  request.headers.emplace_back("Authorization", "Bearer " + options_.token);
+  request.headers.emplace_back("Range",
+                               "bytes=" + std::to_string(offset) + "-" + std::to_string(last));
+  request.timeout = options_.request_timeout;
+  const std::string what = service.uuid;
+  const std::string content_range =
+      "bytes " + std::to_string(offset) + "-" + std::to_string(last) + "/" + std::to_string(size);
+  std::string data;
+  Status status = objstore::RunWithRetries(
+      retry_policy_, env_, random_.get(),
+      [&]() -> Status {
+        data.clear();
+        data.reserve(length);
+        uint64_t received = 0;  // body bytes so far
+        bool whole = false;     // a 200 reply: the whole chunk, of which the range is kept
+        CAIRN_ASSIGN_OR_RETURN(
+            http::HttpResponse response,
+            http_->Send(request,
+                        http::ResponseBody::Stream(
+                            [&](std::string_view piece) -> Status {
+                              range_bytes_.fetch_add(piece.size(), std::memory_order_relaxed);
+                              const uint64_t limit = whole ? size : length;
+                              if (received + piece.size() > limit) {
+                                return DataLossError(what + ": more bytes than the range");
+                              }
+                              if (!whole) {
+                                data.append(piece);
+                              } else if (received + piece.size() > offset && received <= last) {
+                                const uint64_t from = offset > received ? offset - received : 0;
+                                const uint64_t to =
+                                    std::min<uint64_t>(piece.size(), last + 1 - received);
+                                data.append(piece.substr(from, to - from));
+                              }
+                              received += piece.size();
+                              return Status();
+                            },
+                            [&](const http::HttpResponse& head) -> Status {
+                              whole = head.status_code == 200;
+                              // Checked before any byte is taken: a reply of another range is cut.
+                              std::string_view got = head.headers.Get("Content-Range").value_or("");
+                              if (head.status_code == 206 && got != content_range) {
+                                return DataLossError(what + ": the reply is another range (" +
+                                                     std::string(got.substr(0, 80)) + ")");
+                              }
+                              return Status();
+                            })));
+        if (response.status_code != 206 && response.status_code != 200) {
+          std::string body = response.body.substr(0, 200);
+          while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+          Status s = http::HttpStatusToStatus(response.status_code, what);
+          if (body.empty()) return s;
+          return Status(s.code(), what + ": " + body, s.detail());
+        }
+        ranges_fetched_.fetch_add(1, std::memory_order_relaxed);
+        const uint64_t expected = response.status_code == 200 ? size : length;
+        if (received != expected || data.size() != length) {
+          return DataLossError(what + ": got " + std::to_string(received) + " of " +
+                               std::to_string(expected) + " bytes");
+        }
+        return Status();
+      },
+      what);
+  CAIRN_RETURN_IF_ERROR(status);
+  return data;
 }
 
 }  // namespace cairn::client

@@ -13,6 +13,9 @@
 // bytes); Prefetch fetches blocks in the background for sequential readers. External-object
 // locators (+B/+C) go to +K services first, then to `gateway` services in rendezvous order; their
 // hash is derived, so only their length is checked (the gateway pins the object's ETag/version).
+// GetRange reads part of an external-object chunk (`Range: bytes=a-b`, answered 206 by a
+// gateway) from the same services in the same order; it is refused for Cairn's own blocks, whose
+// parts cannot be checked against their MD5.
 //
 // The service list comes from the catalog (GET /v1/keep_services) and is cached for
 // `services_ttl`. The token travels in the Authorization header only; error messages name blocks
@@ -24,6 +27,7 @@
 #ifndef CAIRN_CLIENT_KEEP_CLIENT_H_
 #define CAIRN_CLIENT_KEEP_CLIENT_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -60,6 +64,14 @@ struct KeepClientOptions {
   std::chrono::seconds services_ttl{300};
 };
 
+// Bytes received from services by reads (whole blocks and ranges; failed attempts included).
+struct FetchStats {
+  uint64_t blocks = 0;       // whole-block GETs answered 200
+  uint64_t block_bytes = 0;  // body bytes received by whole-block GETs
+  uint64_t ranges = 0;       // ranged GETs answered 206 (or 200)
+  uint64_t range_bytes = 0;  // body bytes received by ranged GETs
+};
+
 struct PutResult {
   manifest::Locator locator;  // hash+size with the +A signature of a service that stored it
   int replicas = 0;           // replicas stored in all
@@ -94,7 +106,20 @@ class KeepClient {
   // or the prefetch queue is full. Errors are dropped (a later Get reports them).
   void Prefetch(const manifest::Locator& locator);
 
+  // Bytes [offset, offset + length) of an external-object locator's chunk, not cached, asked of
+  // the services Get would ask, in the same order, with `Range: bytes=a-b`. A 206 reply must say
+  // `Content-Range: bytes a-b/<size>` and carry exactly `length` bytes; a 200 reply (a service
+  // that ignores Range) must carry the whole chunk, of which the range is kept. The bytes are as
+  // trustworthy as Get's for the same locator: the gateway pins the object's ETag or version.
+  // kInvalidArgument for Cairn's own blocks (a range cannot be checked against their MD5) and for
+  // a range outside [0, size); errors otherwise as Get.
+  Result<std::string> GetRange(const manifest::Locator& locator, uint64_t offset, uint64_t length);
+
+  // True if Get would answer `locator` from the cache (or from a fetch already under way).
+  bool IsCached(const manifest::Locator& locator) const;
+
   BlockCacheStats cache_stats() const { return cache_.stats(); }
+  FetchStats fetch_stats() const;
 
  private:
   KeepClient(http::HttpClient* http, CatalogClient* catalog, io::Env* env,
@@ -105,6 +130,9 @@ class KeepClient {
   Result<Block> Fetch(const manifest::Locator& locator);
   // One GET from one service, with retries.
   Result<Block> FetchFrom(const KeepService& service, const manifest::Locator& locator);
+  // One ranged GET from one service, with retries.
+  Result<std::string> FetchRangeFrom(const KeepService& service, const manifest::Locator& locator,
+                                     uint64_t offset, uint64_t length);
   // One PUT to one service, with retries; the reply's locator and replica count.
   Result<PutResult> PutTo(const KeepService& service, std::string_view data,
                           const manifest::BlockHash& hash, int wanted);
@@ -117,6 +145,10 @@ class KeepClient {
   std::unique_ptr<objstore::SeededRandom> random_;
   BlockCache cache_;
   std::unique_ptr<ThreadPool> prefetch_pool_;
+  std::atomic<uint64_t> blocks_fetched_{0};
+  std::atomic<uint64_t> block_bytes_{0};
+  std::atomic<uint64_t> ranges_fetched_{0};
+  std::atomic<uint64_t> range_bytes_{0};
 
   std::mutex services_mu_;
   std::vector<KeepService> services_;  // guarded by services_mu_

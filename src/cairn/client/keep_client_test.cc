@@ -3,13 +3,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "cairn/client/fake_cluster_internal.h"
 #include "cairn/common/hash.h"
 #include "cairn/http/curl_http_client.h"
+#include "cairn/manifest/external.h"
 #include "cairn/manifest/rendezvous.h"
 #include "cairn/testing/fake_env.h"
 #include "cairn/testing/http_test_server.h"
@@ -251,6 +254,143 @@ TEST(CatalogClientTest, ErrorsCarryTheServersMessageNotTheToken) {
                        right.CreatePermission("cairn-4zz18-zzzzzzzzzzzzzzz", "bob", "read"));
   EXPECT_EQ(p.level, "read");
   EXPECT_THAT(catalog.permission_requests()[0], HasSubstr("\"user\":\"bob\""));
+}
+
+// A gateway double for GetRange: serves `chunk` as the bytes of every external locator, in one
+// of several manners; counts the requests it saw.
+struct FakeGateway {
+  enum class Mode { kRanged, kIgnoresRange, kWrongRange, kNotFound };
+  std::string chunk;
+  std::atomic<Mode> mode{Mode::kRanged};
+  std::atomic<int> requests{0};
+  std::mutex mu;
+  std::string last_range;
+
+  void Handle(HttpTestServer::Exchange& ex) {
+    ++requests;
+    std::string range = ex.request().Header("Range").value_or("");
+    {
+      std::lock_guard lock(mu);
+      last_range = range;
+    }
+    if (mode == Mode::kNotFound) {
+      ex.Respond(404, "s3://bk/k: no longer exists\n");
+      return;
+    }
+    if (mode == Mode::kIgnoresRange || range.empty()) {
+      ex.Respond(200, chunk);
+      return;
+    }
+    // "bytes=a-b"
+    const size_t dash = range.find('-');
+    uint64_t a = std::stoull(range.substr(6, dash - 6));
+    uint64_t b = std::stoull(range.substr(dash + 1));
+    if (mode == Mode::kWrongRange) ++a;  // a buggy service: another range than asked
+    ex.Respond(206, chunk.substr(a, b - a + 1),
+               {{"Content-Range", "bytes " + std::to_string(a) + "-" + std::to_string(b) + "/" +
+                                      std::to_string(chunk.size())}});
+  }
+};
+
+class KeepClientRangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 1000; ++i) chunk_ += static_cast<char>('a' + (i * 7) % 26);
+    for (int i = 0; i < 2; ++i) {
+      gateways_[i].chunk = chunk_;
+      FakeGateway* g = &gateways_[i];
+      servers_[i] =
+          std::move(*HttpTestServer::Start([g](HttpTestServer::Exchange& ex) { g->Handle(ex); }));
+    }
+    cluster_.catalog().SetServices({{.uuid = cluster_.uuid(0), .port = cluster_.port(0)},
+                                    {.uuid = "cairn-bi6l4-gateway00000000",
+                                     .port = servers_[0]->port(),
+                                     .type = "gateway",
+                                     .read_only = true},
+                                    {.uuid = "cairn-bi6l4-gateway00000001",
+                                     .port = servers_[1]->port(),
+                                     .type = "gateway",
+                                     .read_only = true}});
+    manifest::ExternalObject object{.kind = manifest::ObjectStoreKind::kS3,
+                                    .bucket = "bk",
+                                    .key = "k",
+                                    .version_id = "",
+                                    .etag = "e1"};
+    locator_ = manifest::MakeExternalLocator(object, 5000, chunk_.size());
+  }
+  int GatewayRequests() const { return gateways_[0].requests + gateways_[1].requests; }
+
+  KeepCluster cluster_{1};
+  std::string chunk_;
+  FakeGateway gateways_[2];
+  std::unique_ptr<HttpTestServer> servers_[2];
+  manifest::Locator locator_{manifest::BlockHash::Of(""), 0};
+};
+
+TEST_F(KeepClientRangeTest, ReadsExactlyTheRangeFromAGateway) {
+  ASSERT_OK_AND_ASSIGN(std::string part, cluster_.keep().GetRange(locator_, 100, 50));
+  EXPECT_EQ(part, chunk_.substr(100, 50));
+  EXPECT_EQ(GatewayRequests(), 1);
+  EXPECT_EQ(cluster_.store(0).counts().gets, 0);  // never the disk service
+  ASSERT_OK_AND_ASSIGN(part, cluster_.keep().GetRange(locator_, 999, 1));
+  EXPECT_EQ(part, chunk_.substr(999));
+  ASSERT_OK_AND_ASSIGN(part, cluster_.keep().GetRange(locator_, 0, 1000));
+  EXPECT_EQ(part, chunk_);
+  FetchStats stats = cluster_.keep().fetch_stats();
+  EXPECT_EQ(stats.ranges, 3u);
+  EXPECT_EQ(stats.range_bytes, 1051u);
+  EXPECT_EQ(stats.blocks, 0u);
+  EXPECT_FALSE(cluster_.keep().IsCached(locator_));  // ranges are not cached
+  ASSERT_OK_AND_ASSIGN(part, cluster_.keep().GetRange(locator_, 10, 0));
+  EXPECT_EQ(part, "");
+  // A whole Get goes through the cache and counts as a block.
+  ASSERT_OK_AND_ASSIGN(Block block, cluster_.keep().Get(locator_));
+  EXPECT_EQ(*block, chunk_);
+  EXPECT_TRUE(cluster_.keep().IsCached(locator_));
+  EXPECT_EQ(cluster_.keep().fetch_stats().block_bytes, 1000u);
+}
+
+TEST_F(KeepClientRangeTest, MovesToTheNextGatewayInOrder) {
+  gateways_[0].mode = FakeGateway::Mode::kNotFound;
+  ASSERT_OK_AND_ASSIGN(std::string part, cluster_.keep().GetRange(locator_, 10, 20));
+  EXPECT_EQ(part, chunk_.substr(10, 20));
+  EXPECT_EQ(gateways_[1].requests, 1);
+  gateways_[1].mode = FakeGateway::Mode::kNotFound;
+  EXPECT_THAT(cluster_.keep().GetRange(locator_, 10, 20),
+              StatusIs(StatusCode::kNotFound, HasSubstr("2 services tried")));
+}
+
+TEST_F(KeepClientRangeTest, AServiceIgnoringRangeStillGivesTheRange) {
+  gateways_[0].mode = FakeGateway::Mode::kIgnoresRange;
+  gateways_[1].mode = FakeGateway::Mode::kIgnoresRange;
+  ASSERT_OK_AND_ASSIGN(std::string part, cluster_.keep().GetRange(locator_, 300, 400));
+  EXPECT_EQ(part, chunk_.substr(300, 400));
+  EXPECT_EQ(cluster_.keep().fetch_stats().range_bytes, 1000u);  // the whole chunk came
+}
+
+TEST_F(KeepClientRangeTest, AReplyOfAnotherRangeIsDataLoss) {
+  gateways_[0].mode = FakeGateway::Mode::kWrongRange;
+  gateways_[1].mode = FakeGateway::Mode::kWrongRange;
+  EXPECT_THAT(cluster_.keep().GetRange(locator_, 10, 20),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("another range")));
+  EXPECT_EQ(GatewayRequests(), 2);  // no retry on the same service; each tried once
+  {
+    std::lock_guard lock(gateways_[0].mu);
+    EXPECT_EQ(gateways_[0].last_range, "bytes=10-29");
+  }
+  gateways_[1].mode = FakeGateway::Mode::kRanged;
+  ASSERT_OK_AND_ASSIGN(std::string part, cluster_.keep().GetRange(locator_, 10, 20));
+  EXPECT_EQ(part, chunk_.substr(10, 20));
+}
+
+TEST_F(KeepClientRangeTest, RefusesLocalBlocksAndRangesOutsideTheChunk) {
+  ASSERT_OK_AND_ASSIGN(PutResult put, cluster_.keep().Put("a local block", 1));
+  EXPECT_THAT(cluster_.keep().GetRange(put.locator, 0, 4),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("external")));
+  EXPECT_THAT(cluster_.keep().GetRange(locator_, 990, 11),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("outside")));
+  EXPECT_THAT(cluster_.keep().GetRange(locator_, 1001, 0), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(GatewayRequests(), 0);
 }
 
 }  // namespace

@@ -12,18 +12,22 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "cairn/mount/reader.h"
+#include "cairn/mount/writable.h"
 
 namespace cairn::mount {
 
-// One open file: its reader, used by one request at a time.
+// One open file: its reader, used by one request at a time; or, with --read-write, a handle of
+// the write layer (a file open for writing, or one staged there).
 struct FuseMount::OpenFile {
   std::mutex mu;
-  HandleReader reader;
+  std::optional<HandleReader> reader;
+  WriteLayer::Handle* write = nullptr;
 };
 
 namespace {
@@ -32,6 +36,8 @@ using OpenFile = FuseMount::OpenFile;
 
 constexpr char kUuidXattr[] = "user.cairn.uuid";
 constexpr char kPdhXattr[] = "user.cairn.pdh";
+// On the mount's root: what the block source fetched so far (BlockSource::StatsJson).
+constexpr char kStatsXattr[] = "user.cairn.stats";
 
 FuseMount* Self() { return static_cast<FuseMount*>(fuse_get_context()->private_data); }
 
@@ -63,9 +69,35 @@ int Fail(const char* op, const char* path, const Status& status) {
   return -err;
 }
 
+// The errno a write request fails with for `status`.
+int WriteErrno(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kAlreadyExists:
+      return EEXIST;
+    case StatusCode::kResourceExhausted:
+      return ENOSPC;
+    case StatusCode::kFailedPrecondition:
+      return ENOTEMPTY;
+    case StatusCode::kAborted:
+      return EBUSY;
+    default:
+      return ToErrno(status);
+  }
+}
+
+// -errno for a failed write request, logged unless it is a plain miss or refusal.
+int FailWrite(const char* op, const char* path, const Status& status) {
+  const int err = WriteErrno(status);
+  if (err == EIO || err == ENOSPC) {
+    Self()->Log(std::string(op) + " " + path + ": " + std::string(status.message()));
+  }
+  return -err;
+}
+
 void FillStat(const FuseMount& m, const Attr& attr, struct stat* st) {
   std::memset(st, 0, sizeof(*st));
-  st->st_mode = attr.is_directory ? (S_IFDIR | 0555) : (S_IFREG | 0444);
+  const bool rw = m.options().writes != nullptr;
+  st->st_mode = attr.is_directory ? (S_IFDIR | (rw ? 0755 : 0555)) : (S_IFREG | (rw ? 0644 : 0444));
   st->st_nlink = attr.nlink;
   st->st_uid = m.options().uid;
   st->st_gid = m.options().gid;
@@ -77,8 +109,10 @@ void FillStat(const FuseMount& m, const Attr& attr, struct stat* st) {
   st->st_atim.tv_sec = attr.mtime;
 }
 
-void* Init(struct fuse_conn_info* /*conn*/, struct fuse_config* cfg) {
+void* Init(struct fuse_conn_info* conn, struct fuse_config* cfg) {
   FuseMount* m = Self();
+  // open(O_TRUNC) arrives as one open with O_TRUNC, not a truncate (which would save) first.
+  if (m->options().writes != nullptr) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
   const double ttl = static_cast<double>(m->options().ttl.count());
   cfg->entry_timeout = ttl;
   cfg->attr_timeout = ttl;
@@ -90,6 +124,12 @@ void* Init(struct fuse_conn_info* /*conn*/, struct fuse_config* cfg) {
 
 int GetAttr(const char* path, struct stat* st, struct fuse_file_info* /*fi*/) {
   FuseMount* m = Self();
+  if (m->options().writes != nullptr) {
+    if (std::optional<Attr> staged = m->options().writes->StagedAttr(path)) {
+      FillStat(*m, *staged, st);
+      return 0;
+    }
+  }
   Result<Node> node = m->tree()->Resolve(path);
   if (!node.ok()) return Fail("stat", path, node.status());
   FillStat(*m, node->attr, st);
@@ -101,6 +141,7 @@ int ReadDir(const char* path, void* buf, fuse_fill_dir_t filler, off_t /*offset*
   FuseMount* m = Self();
   auto entries = m->tree()->List(path);
   if (!entries.ok()) return Fail("readdir", path, entries.status());
+  if (m->options().writes != nullptr) m->options().writes->AddStagedEntries(path, &*entries);
   const bool plus = (flags & FUSE_READDIR_PLUS) != 0;
   const auto fill = plus ? FUSE_FILL_DIR_PLUS : static_cast<fuse_fill_dir_flags>(0);
   struct stat st;
@@ -116,15 +157,31 @@ int ReadDir(const char* path, void* buf, fuse_fill_dir_t filler, off_t /*offset*
 }
 
 int Open(const char* path, struct fuse_file_info* fi) {
-  if ((fi->flags & O_ACCMODE) != O_RDONLY) return -EROFS;
   FuseMount* m = Self();
+  WriteLayer* writes = m->options().writes;
+  const bool for_writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+  if (for_writing && writes == nullptr) return -EROFS;
+  if (writes != nullptr && (for_writing || writes->IsStaged(path))) {
+    Result<WriteLayer::Handle*> handle = writes->Open(path, fi->flags);
+    if (handle.ok()) {
+      OpenFile* file = m->AddOpenFile(std::unique_ptr<OpenFile>(
+          new OpenFile{.mu = {}, .reader = std::nullopt, .write = *handle}));
+      fi->fh = reinterpret_cast<uint64_t>(file);
+      return 0;
+    }
+    // A read-only open of a file saved meanwhile reads the saved file.
+    if (for_writing || handle.status().code() != StatusCode::kFailedPrecondition) {
+      return FailWrite("open", path, handle.status());
+    }
+  }
   Result<Node> node = m->tree()->Resolve(path);
   if (!node.ok()) return Fail("open", path, node.status());
   if (node->attr.is_directory) return -EISDIR;
   OpenFile* file = m->AddOpenFile(std::unique_ptr<OpenFile>(
       new OpenFile{.mu = {},
                    .reader = HandleReader(m->blocks(), node->collection, node->node,
-                                          m->options().max_readahead_blocks)}));
+                                          m->options().max_readahead_blocks),
+                   .write = nullptr}));
   fi->fh = reinterpret_cast<uint64_t>(file);
   return 0;
 }
@@ -133,14 +190,109 @@ int Read(const char* path, char* buf, size_t size, off_t offset, struct fuse_fil
   auto* file = reinterpret_cast<OpenFile*>(fi->fh);
   if (offset < 0) return -EINVAL;
   std::lock_guard lock(file->mu);
-  Result<size_t> n = file->reader.ReadAt(static_cast<uint64_t>(offset), std::span<char>(buf, size));
+  Result<size_t> n =
+      file->write != nullptr
+          ? Self()->options().writes->Read(file->write, static_cast<uint64_t>(offset),
+                                           std::span<char>(buf, size))
+          : file->reader->ReadAt(static_cast<uint64_t>(offset), std::span<char>(buf, size));
   if (!n.ok()) return Fail("read", path != nullptr ? path : "?", n.status());
   return static_cast<int>(*n);
 }
 
 int Release(const char* /*path*/, struct fuse_file_info* fi) {
-  Self()->ReleaseOpenFile(reinterpret_cast<OpenFile*>(fi->fh));
+  auto* file = reinterpret_cast<OpenFile*>(fi->fh);
+  if (file->write != nullptr) Self()->options().writes->Release(file->write);
+  Self()->ReleaseOpenFile(file);
   return 0;
+}
+
+// --- The write path (--read-write; WriteLayer).
+
+int Create(const char* path, mode_t /*mode*/, struct fuse_file_info* fi) {
+  FuseMount* m = Self();
+  if (m->options().writes == nullptr) return -EROFS;
+  Result<WriteLayer::Handle*> handle = m->options().writes->Create(path);
+  if (!handle.ok()) return FailWrite("create", path, handle.status());
+  OpenFile* file = m->AddOpenFile(
+      std::unique_ptr<OpenFile>(new OpenFile{.mu = {}, .reader = std::nullopt, .write = *handle}));
+  fi->fh = reinterpret_cast<uint64_t>(file);
+  return 0;
+}
+
+int Write(const char* path, const char* buf, size_t size, off_t offset, struct fuse_file_info* fi) {
+  auto* file = reinterpret_cast<OpenFile*>(fi->fh);
+  if (offset < 0) return -EINVAL;
+  if (file->write == nullptr) return -EBADF;
+  Result<size_t> n = Self()->options().writes->Write(file->write, static_cast<uint64_t>(offset),
+                                                     std::span<const char>(buf, size));
+  if (!n.ok()) return FailWrite("write", path != nullptr ? path : "?", n.status());
+  return static_cast<int>(*n);
+}
+
+int Truncate(const char* path, off_t size, struct fuse_file_info* fi) {
+  FuseMount* m = Self();
+  if (m->options().writes == nullptr) return -EROFS;
+  if (size < 0) return -EINVAL;
+  auto* file = fi != nullptr ? reinterpret_cast<OpenFile*>(fi->fh) : nullptr;
+  Status status = file != nullptr && file->write != nullptr
+                      ? m->options().writes->Truncate(file->write, static_cast<uint64_t>(size))
+                      : m->options().writes->Truncate(path, static_cast<uint64_t>(size));
+  return status.ok() ? 0 : FailWrite("truncate", path != nullptr ? path : "?", status);
+}
+
+// close(2): the last writer's close saves the file (its error is close's).
+int Flush(const char* path, struct fuse_file_info* fi) {
+  auto* file = reinterpret_cast<OpenFile*>(fi->fh);
+  if (file->write == nullptr) return 0;
+  Status status = Self()->options().writes->Flush(file->write, /*force=*/false);
+  return status.ok() ? 0 : FailWrite("close", path != nullptr ? path : "?", status);
+}
+
+int Fsync(const char* path, int /*datasync*/, struct fuse_file_info* fi) {
+  auto* file = reinterpret_cast<OpenFile*>(fi->fh);
+  if (file->write == nullptr) return 0;
+  Status status = Self()->options().writes->Flush(file->write, /*force=*/true);
+  return status.ok() ? 0 : FailWrite("fsync", path != nullptr ? path : "?", status);
+}
+
+int Unlink(const char* path) {
+  WriteLayer* writes = Self()->options().writes;
+  if (writes == nullptr) return -EROFS;
+  Status status = writes->Unlink(path);
+  return status.ok() ? 0 : FailWrite("unlink", path, status);
+}
+
+int Mkdir(const char* path, mode_t /*mode*/) {
+  WriteLayer* writes = Self()->options().writes;
+  if (writes == nullptr) return -EROFS;
+  Status status = writes->Mkdir(path);
+  return status.ok() ? 0 : FailWrite("mkdir", path, status);
+}
+
+int Rmdir(const char* path) {
+  WriteLayer* writes = Self()->options().writes;
+  if (writes == nullptr) return -EROFS;
+  Status status = writes->Rmdir(path);
+  return status.ok() ? 0 : FailWrite("rmdir", path, status);
+}
+
+int Rename(const char* from, const char* to, unsigned int flags) {
+  FuseMount* m = Self();
+  WriteLayer* writes = m->options().writes;
+  if (writes == nullptr) return -EROFS;
+  if ((flags & ~static_cast<unsigned>(RENAME_NOREPLACE)) != 0) return -EINVAL;
+  if ((flags & RENAME_NOREPLACE) != 0 && m->tree()->Resolve(to).ok()) return -EEXIST;
+  Status status = writes->Rename(from, to);
+  return status.ok() ? 0 : FailWrite("rename", from, status);
+}
+
+// Times and modes are not kept (a file's mtime is its collection's); accepted so that touch,
+// cp -p and editors work.
+int Utimens(const char* /*path*/, const struct timespec /*tv*/[2], struct fuse_file_info* /*fi*/) {
+  return Self()->options().writes == nullptr ? -EROFS : 0;
+}
+int Chmod(const char* /*path*/, mode_t /*mode*/, struct fuse_file_info* /*fi*/) {
+  return Self()->options().writes == nullptr ? -EROFS : 0;
 }
 
 int GetXattr(const char* path, const char* name, char* value, size_t size) {
@@ -152,6 +304,8 @@ int GetXattr(const char* path, const char* name, char* value, size_t size) {
     text = node->uuid;
   } else if (node->is_collection_root && std::strcmp(name, kPdhXattr) == 0) {
     text = node->pdh;
+  } else if (std::strcmp(path, "/") == 0 && std::strcmp(name, kStatsXattr) == 0) {
+    text = m->blocks()->StatsJson();
   } else {
     return -ENODATA;
   }
@@ -179,7 +333,7 @@ int StatFs(const char* /*path*/, struct statvfs* st) {
   st->f_bsize = 128 * 1024;
   st->f_frsize = 128 * 1024;
   st->f_namemax = 255;  // names longer than this cannot be looked up by the kernel anyway
-  st->f_flag = ST_RDONLY | ST_NOSUID;
+  st->f_flag = (Self()->options().writes == nullptr ? ST_RDONLY : 0) | ST_NOSUID;
   return 0;
 }
 
@@ -195,6 +349,17 @@ struct fuse_operations Operations() {
   ops.getxattr = GetXattr;
   ops.listxattr = ListXattr;
   ops.statfs = StatFs;
+  ops.create = Create;
+  ops.write = Write;
+  ops.truncate = Truncate;
+  ops.flush = Flush;
+  ops.fsync = Fsync;
+  ops.unlink = Unlink;
+  ops.mkdir = Mkdir;
+  ops.rmdir = Rmdir;
+  ops.rename = Rename;
+  ops.utimens = Utimens;
+  ops.chmod = Chmod;
   return ops;
 }
 
@@ -243,7 +408,9 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(const std::string& mountpoin
     return InvalidArgumentError("mount " + mountpoint + ": not a directory");
   }
   std::unique_ptr<FuseMount> m(new FuseMount(mountpoint, tree, blocks, std::move(options)));
-  std::string mount_options = "ro,default_permissions,fsname=cairn,subtype=cairn";
+  std::string mount_options = m->options_.writes != nullptr
+                                  ? "default_permissions,fsname=cairn,subtype=cairn"
+                                  : "ro,default_permissions,fsname=cairn,subtype=cairn";
   if (m->options_.allow_other) mount_options += ",allow_other";
   std::vector<std::string> words = {"cairn-mount", "-o", mount_options};
   if (m->options_.debug) words.push_back("-d");

@@ -39,6 +39,8 @@ struct fuse;
 
 namespace cairn::mount {
 
+class WriteLayer;
+
 struct FuseMountOptions {
   uint32_t uid = 0;  // owner of every file and directory
   uint32_t gid = 0;
@@ -54,6 +56,9 @@ struct FuseMountOptions {
   bool debug = false;
   // Where errors of requests are reported (one line each); null: stderr.
   std::function<void(std::string_view)> log = nullptr;
+  // Non-null: `--read-write` (files 0644, directories 0755; writes go through this layer, which
+  // must outlive the mount). Null: read-only.
+  WriteLayer* writes = nullptr;
 };
 
 class FuseMount {

@@ -5,6 +5,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -56,6 +57,36 @@ class FakeBlocks : public BlockSource {
     std::lock_guard lock(mu_);
     prefetches_.push_back(std::string(locator.hash().hex()));
   }
+  // With set_ranged(true), every block serves ranges (as external-object blocks do).
+  void set_ranged(bool ranged) { ranged_ = ranged; }
+  bool CanReadRange(const manifest::Locator&) override { return ranged_; }
+  bool IsCached(const manifest::Locator& locator) override {
+    std::lock_guard lock(mu_);
+    return std::find(gets_.begin(), gets_.end(), locator.hash().hex()) != gets_.end();
+  }
+  Result<std::string> GetRange(const manifest::Locator& locator, uint64_t offset,
+                               uint64_t length) override {
+    std::lock_guard lock(mu_);
+    EXPECT_TRUE(ranged_);
+    auto it = blocks_.find(std::string(locator.hash().hex()));
+    if (it == blocks_.end()) return NotFoundError("no block " + locator.SizedDigest());
+    EXPECT_LE(offset + length, it->second->size());
+    ++range_reads_;
+    range_bytes_ += length;
+    return it->second->substr(offset, length);
+  }
+  std::vector<std::string> gets() {
+    std::lock_guard lock(mu_);
+    return gets_;
+  }
+  uint64_t range_reads() {
+    std::lock_guard lock(mu_);
+    return range_reads_;
+  }
+  uint64_t range_bytes() {
+    std::lock_guard lock(mu_);
+    return range_bytes_;
+  }
   std::vector<std::string> prefetches() {
     std::lock_guard lock(mu_);
     return prefetches_;
@@ -71,6 +102,9 @@ class FakeBlocks : public BlockSource {
   std::map<std::string, client::Block> blocks_;
   std::vector<std::string> gets_;
   std::vector<std::string> prefetches_;
+  bool ranged_ = false;
+  uint64_t range_reads_ = 0;
+  uint64_t range_bytes_ = 0;
 };
 
 // Collections in memory: some owned, some shared; counts the catalog calls.
@@ -357,6 +391,76 @@ TEST(HandleReaderTest, RandomReadsAreCorrectAndDoNotReadAhead) {
   EXPECT_TRUE(blocks.prefetches().empty());
   ASSERT_OK_AND_ASSIGN(size_t past, reader.ReadAt(f.bytes.size(), std::span<char>(buf, 10)));
   EXPECT_EQ(past, 0u);
+}
+
+// Blocks that serve ranges: random small reads fetch windows, never whole blocks; a forward
+// stream still reads whole blocks with readahead.
+TEST(HandleReaderTest, RandomReadsOfRangedBlocksFetchWindowsOnly) {
+  FakeBlocks blocks;
+  blocks.set_ranged(true);
+  constexpr uint64_t kBlock = uint64_t{4} << 20;  // 4 MiB blocks, 3 of them
+  BigFile f = MakeBigFile(&blocks, 3, kBlock);
+  FakeCollections collections;
+  collections.Put(MakeCollection(kUuidA, "big", f.manifest_text), Scope::kOwned);
+  testing::FakeEnv env;
+  CollectionTree tree(&collections, &env, {});
+  ASSERT_OK_AND_ASSIGN(Node node, tree.Resolve("/home/big/big"));
+  HandleReader reader(&blocks, node.collection, node.node, 4);
+  std::mt19937_64 rng(5);
+  std::vector<char> buf(4096);
+  blocks.ClearRecords();
+  constexpr int kReads = 200;
+  for (int i = 0; i < kReads; ++i) {
+    const uint64_t off = 1 + rng() % (f.bytes.size() - 1);  // never the stream start, 0
+    ASSERT_OK_AND_ASSIGN(size_t n, reader.ReadAt(off, std::span<char>(buf)));
+    ASSERT_EQ(n, std::min<uint64_t>(buf.size(), f.bytes.size() - off));
+    ASSERT_EQ(std::string(buf.data(), n), f.bytes.substr(off, n)) << off;
+    ASSERT_EQ(reader.readahead_blocks(), 0);
+  }
+  EXPECT_TRUE(blocks.gets().empty());  // no whole block
+  EXPECT_TRUE(blocks.prefetches().empty());
+  EXPECT_EQ(blocks.range_bytes(), reader.range_bytes());
+  // At most one window per read (a read across a block boundary takes two).
+  EXPECT_LE(blocks.range_reads(), uint64_t{kReads} + 5);
+  EXPECT_LT(blocks.range_bytes() / kReads, uint64_t{1} << 20);  // the target
+  EXPECT_LE(blocks.range_bytes(), blocks.range_reads() * HandleReader::kRangeWindow);
+
+  // Small reads inside the last window cost nothing; the window is aligned.
+  const uint64_t at = kBlock + 100'000;
+  const uint64_t before = blocks.range_reads();
+  ASSERT_OK_AND_ASSIGN(size_t n, reader.ReadAt(at, std::span<char>(buf)));
+  ASSERT_EQ(std::string(buf.data(), n), f.bytes.substr(at, n));
+  ASSERT_OK_AND_ASSIGN(n, reader.ReadAt(at + 50'000, std::span<char>(buf)));
+  ASSERT_EQ(std::string(buf.data(), n), f.bytes.substr(at + 50'000, n));
+  EXPECT_EQ(blocks.range_reads(), before + 1);
+
+  // A read at the very end of a block's last window is cut at the file's end.
+  ASSERT_OK_AND_ASSIGN(n, reader.ReadAt(f.bytes.size() - 10, std::span<char>(buf)));
+  EXPECT_EQ(n, 10u);
+  EXPECT_EQ(std::string(buf.data(), n), f.bytes.substr(f.bytes.size() - 10));
+
+  // Reading forward from a random place becomes a stream after kStreamAfter bytes: whole
+  // blocks and readahead from then on.
+  blocks.ClearRecords();
+  std::vector<char> big(128 << 10);
+  std::string got;
+  const uint64_t from = 12345;
+  for (uint64_t off = from; off < from + 3 * (uint64_t{1} << 20);) {
+    ASSERT_OK_AND_ASSIGN(size_t m, reader.ReadAt(off, std::span<char>(big)));
+    got.append(big.data(), m);
+    off += m;
+  }
+  EXPECT_EQ(got, f.bytes.substr(from, got.size()));
+  EXPECT_FALSE(blocks.gets().empty());
+  EXPECT_FALSE(blocks.prefetches().empty());
+  EXPECT_GE(reader.readahead_blocks(), 1);
+
+  // A read from the file's start is a stream at once: the whole block.
+  HandleReader streamer(&blocks, node.collection, node.node, 4);
+  blocks.ClearRecords();
+  ASSERT_OK_AND_ASSIGN(n, streamer.ReadAt(0, std::span<char>(buf)));
+  EXPECT_EQ(blocks.gets(), std::vector<std::string>{f.hashes[0]});
+  EXPECT_EQ(streamer.range_reads(), 0u);
 }
 
 TEST(HandleReaderTest, MissingBlockIsAnError) {

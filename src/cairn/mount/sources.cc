@@ -24,4 +24,12 @@ Result<client::Collection> CatalogCollectionSource::Get(std::string_view id) {
   return catalog_->GetCollection(id);
 }
 
+std::string KeepBlockSource::StatsJson() {
+  client::FetchStats f = keep_->fetch_stats();
+  return "{\"blocks\":" + std::to_string(f.blocks) +
+         ",\"block_bytes\":" + std::to_string(f.block_bytes) +
+         ",\"ranges\":" + std::to_string(f.ranges) +
+         ",\"range_bytes\":" + std::to_string(f.range_bytes) + "}";
+}
+
 }  // namespace cairn::mount

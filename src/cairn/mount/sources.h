@@ -8,6 +8,8 @@
 #ifndef CAIRN_MOUNT_SOURCES_H_
 #define CAIRN_MOUNT_SOURCES_H_
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +41,22 @@ class BlockSource {
   virtual Result<client::Block> Get(const manifest::Locator& locator) = 0;
   // Starts fetching the block in the background (readahead); may do nothing.
   virtual void Prefetch(const manifest::Locator& locator) = 0;
+
+  // Partial reads, for random readers of blocks whose source serves ranges. Only blocks whose
+  // bytes can be trusted in parts qualify: external-object blocks (the gateway pins the object's
+  // ETag or version), never Cairn's own blocks (checked whole against their MD5).
+  //
+  // True when GetRange may be used for `locator`.
+  virtual bool CanReadRange(const manifest::Locator& /*locator*/) { return false; }
+  // True when Get would not go to the network (cached, or a fetch is under way).
+  virtual bool IsCached(const manifest::Locator& /*locator*/) { return false; }
+  // Bytes [offset, offset + length) of the block, not cached. REQUIRES: CanReadRange(locator).
+  virtual Result<std::string> GetRange(const manifest::Locator& locator, uint64_t /*offset*/,
+                                       uint64_t /*length*/) {
+    return UnimplementedError("no partial reads of block " + locator.SizedDigest());
+  }
+  // What was fetched so far, as one line of JSON (the mount's user.cairn.stats xattr).
+  virtual std::string StatsJson() { return "{}"; }
 };
 
 // CollectionSource over the catalog's API (all pages of a listing, 1,000 at a time).
@@ -52,7 +70,8 @@ class CatalogCollectionSource : public CollectionSource {
   client::CatalogClient* const catalog_;
 };
 
-// BlockSource over a KeepClient (its byte-bounded LRU cache and prefetch pool).
+// BlockSource over a KeepClient (its byte-bounded LRU cache and prefetch pool); ranges of
+// external-object blocks through KeepClient::GetRange.
 class KeepBlockSource : public BlockSource {
  public:
   explicit KeepBlockSource(client::KeepClient* keep) : keep_(keep) {}
@@ -60,6 +79,14 @@ class KeepBlockSource : public BlockSource {
     return keep_->Get(locator);
   }
   void Prefetch(const manifest::Locator& locator) override { keep_->Prefetch(locator); }
+  bool CanReadRange(const manifest::Locator& locator) override { return locator.IsExternal(); }
+  bool IsCached(const manifest::Locator& locator) override { return keep_->IsCached(locator); }
+  Result<std::string> GetRange(const manifest::Locator& locator, uint64_t offset,
+                               uint64_t length) override {
+    return keep_->GetRange(locator, offset, length);
+  }
+  // {"blocks":…,"block_bytes":…,"ranges":…,"range_bytes":…} (client::FetchStats).
+  std::string StatsJson() override;
 
  private:
   client::KeepClient* const keep_;

@@ -210,6 +210,23 @@ Node CollectionTree::ListedRoot(const client::Collection& c) {
   return *Within(std::move(loaded), "");
 }
 
+Status CollectionTree::Saved(client::Collection saved) {
+  const std::string uuid = saved.uuid;
+  client::Collection listed = saved;
+  listed.manifest_text.clear();
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const LoadedCollection> loaded, Parse(std::move(saved)));
+  std::lock_guard lock(mu_);
+  collections_.Put(uuid, Cached{loaded, env_->NowUnixMicros()});
+  bool found = false;
+  for (auto& [name, c] : owned_.by_name) {
+    if (c.uuid != uuid) continue;
+    c = listed;
+    found = true;
+  }
+  if (!found) owned_.fetched_at = 0;  // a new collection: list home/ again
+  return Status();
+}
+
 Result<Node> CollectionTree::Resolve(std::string_view path) { return Resolve(path, false); }
 
 Result<Node> CollectionTree::Resolve(std::string_view path, bool load) {

@@ -95,6 +95,11 @@ class CollectionTree {
   // kNotFound, or kFailedPrecondition for a file.
   Result<std::vector<std::pair<std::string, Attr>>> List(std::string_view path);
 
+  // Shows `saved` (a collection just saved through the mount, with its manifest text) at once:
+  // it replaces the cached collection of its uuid and its entry in the home/ listing (a new
+  // collection makes the listing be fetched again).
+  Status Saved(client::Collection saved);
+
   // "2026-11-22T03:10:14.123456Z" -> Unix seconds (0 when it does not parse).
   static int64_t ParseTime(std::string_view rfc3339);
 
