@@ -70,6 +70,7 @@ test-release: build
 
 test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --test-dir $(BUILD)/asan --output-on-failure -j $(JOBS) -LE integration
 	ASAN_OPTIONS=detect_leaks=1 scripts/cli-test.sh $(BUILD)/asan/cairn
 

@@ -66,6 +66,9 @@ Result<ByteRange> ParseByteRange(std::string_view header, uint64_t size) {
   return ByteRange{.offset = *a, .length = end - *a + 1};
 }
 
+// Bytes gathered from the store before each write to the client.
+constexpr size_t kGatewayWriteBytes = size_t{1} << 20;
+
 int GatewayHttpStatusFor(const Status& status) {
   switch (status.code()) {
     case StatusCode::kInvalidArgument:
@@ -236,6 +239,9 @@ Status Gateway::Get(std::string_view name, httpd::ServerRequest& request,
   bool started = false;
   uint64_t sent = 0;
   Status sink_error;
+  // The store's pieces are small (what one recv returns); each Write hands bytes to the server's
+  // I/O thread, so they are gathered into writes of kGatewayWriteBytes.
+  std::string pending;
   Result<objstore::ObjectAttributes> info =
       store->Get(object.bucket, object.key, get, [&](std::string_view piece) -> Status {
         if (sent + piece.size() > want) {
@@ -249,7 +255,16 @@ Status Gateway::Get(std::string_view name, httpd::ServerRequest& request,
         }
         sent += piece.size();
         if (head) return Status::OK();
-        Status s = response.Write(piece);
+        if (pending.empty() && piece.size() >= kGatewayWriteBytes) {
+          Status s = response.Write(piece);
+          if (!s.ok()) sink_error = s;
+          return s;
+        }
+        if (pending.capacity() < kGatewayWriteBytes) pending.reserve(kGatewayWriteBytes);
+        pending.append(piece);
+        if (pending.size() < kGatewayWriteBytes) return Status::OK();
+        Status s = response.Write(pending);
+        pending.clear();
         if (!s.ok()) sink_error = s;
         return s;
       });
@@ -264,6 +279,7 @@ Status Gateway::Get(std::string_view name, httpd::ServerRequest& request,
     return Status(code, what + ": " + why + " (" + std::string(info.status().message()) + ")");
   }
   if (!started) return DataLossError(what + ": the store sent no bytes for the range");
+  if (!pending.empty()) CAIRN_RETURN_IF_ERROR(response.Write(pending));
   if (sent != want) {
     if (options_.log) {
       options_.log(what + ": the store sent " + std::to_string(sent) + " of " +

@@ -1,5 +1,7 @@
 #include "cairn/client/keep_client.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <charconv>
 #include <random>
@@ -11,6 +13,18 @@
 
 namespace cairn::client {
 namespace {
+
+// Reserves a block buffer; a large one is backed by transparent huge pages where the kernel
+// offers them on request (THP "madvise"): filling 64 MiB of fresh 4 KiB pages costs 16,384 page
+// faults, a quarter of a download's CPU.
+void ReserveBlockBuffer(std::string* data, uint64_t size) {
+  data->reserve(size);
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  if (size < 2 * kHuge) return;
+  uintptr_t begin = (reinterpret_cast<uintptr_t>(data->data()) + kHuge - 1) & ~(kHuge - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(data->data()) + size) & ~(kHuge - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
 
 // A Keep PUT reply is one signed locator and a newline.
 constexpr size_t kMaxPutReplyBytes = 4096;
@@ -264,7 +278,7 @@ Result<Block> KeepClient::FetchFrom(const KeepService& service, const manifest::
       retry_policy_, env_, random_.get(),
       [&]() -> Status {
         data->clear();
-        data->reserve(size);
+        ReserveBlockBuffer(data.get(), size);
         Md5 md5;
         CAIRN_ASSIGN_OR_RETURN(
             http::HttpResponse response,
