@@ -55,7 +55,7 @@ check() {  # check NAME COMMAND...
 noaws() { env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
   -u AWS_ENDPOINT_URL -u AWS_PROFILE -u ST_AUTH -u ST_USER -u ST_KEY "$@"; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(python3 "$(dirname "$0")/free_ports.py" 3)  # cairn server: catalog, keepstore, gateway
 # Started without the noaws function, so that $! is cairn itself (killed by cleanup).
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL \
   "$cairn" server --data "$work/srv" --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
@@ -118,7 +118,7 @@ check "the gateway refuses an unsigned locator" test "$code" == 400
 
 # A gateway in its own process (`cairn keepstore --gateway`): credentials through the admin-only
 # route; it serves the same signed locator byte-identically.
-gw2_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+gw2_port=$(python3 "$(dirname "$0")/free_ports.py")
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL \
   "$cairn" keepstore --gateway --listen "127.0.0.1:$gw2_port" --api-host "127.0.0.1:$port" \
   --blob-signing-key-file "$work/srv/blob-signing.key" --token-file "$work/srv/admin.token" \

@@ -45,8 +45,8 @@ failed=0
 check() {  # check NAME COMMAND...
   if "${@:2}"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1" >&2; fi
 }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+free_port() {  # three in a row: cairn server also takes P+1 and P+2
+  python3 "$(dirname "$0")/free_ports.py" 3
 }
 wait_ping() {
   for _ in $(seq 150); do curl -sf "http://127.0.0.1:$1/_health/ping" >/dev/null && return 0; sleep 0.1; done
