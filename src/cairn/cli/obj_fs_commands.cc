@@ -352,7 +352,7 @@ int RunCopyCommand(const FsCommandArgs& args, const Location& src, const Locatio
         {.num_threads = g_jobs, .queue_capacity = 2 * static_cast<size_t>(g_jobs)});
     if (!pool.ok()) return ReportError(pool.status());
     TaskGroup group(pool->get());
-    for (const auto& [a, b] : files) group.Add([&one, &a, &b] { return one(a, b); });
+    for (const auto& f : files) group.Add([&one, &f] { return one(f.first, f.second); });
     group.Wait().IgnoreError();
   }
   return failed == 0 ? kExitOk : kExitError;
