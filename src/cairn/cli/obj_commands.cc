@@ -26,6 +26,25 @@
 extern char** environ;
 
 namespace cairn::cli {
+
+// A JSON string literal of `s` (obj_transfer_commands.h).
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
 namespace {
 
 namespace s3 = objstore::s3;
@@ -59,23 +78,6 @@ Result<S3Connection> Connect(const ObjArgs& args) {
 
 std::string FormatTime(int64_t unix_seconds) {
   return FormatUtc(unix_seconds, "%Y-%m-%d %H:%M:%S");
-}
-
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 // Deletes every object under `prefix`, in DeleteObjects batches of 1,000 (S3's limit) while the

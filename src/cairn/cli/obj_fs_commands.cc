@@ -133,23 +133,6 @@ std::string FsPath(const Location& l) {
                                                                     : abs.find_first_not_of('/'));
 }
 
-std::string Json(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 std::string Time(int64_t t) { return FormatUtc(t, "%Y-%m-%d %H:%M:%S"); }
 
 Status RunLs(const FsCommandArgs& args, const Location& l, ObjectStore& store) {
@@ -157,7 +140,7 @@ Status RunLs(const FsCommandArgs& args, const Location& l, ObjectStore& store) {
   if (l.container.empty()) {
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> containers, store.ListContainers());
     for (const std::string& c : containers) {
-      out += args.json ? "{\"bucket\":" + Json(c) + "}\n" : c + "\n";
+      out += args.json ? "{\"bucket\":" + JsonString(c) + "}\n" : c + "\n";
     }
     return WriteStdout(out);
   }
@@ -167,13 +150,13 @@ Status RunLs(const FsCommandArgs& args, const Location& l, ObjectStore& store) {
   for (;;) {
     CAIRN_ASSIGN_OR_RETURN(objstore::ListPage page, store.List(l.container, options));
     for (const std::string& p : page.common_prefixes) {
-      out += args.json ? "{\"prefix\":" + Json(p) + "}\n"
+      out += args.json ? "{\"prefix\":" + JsonString(p) + "}\n"
                        : std::string(30, ' ') + "PRE " + p.substr(shown_from) + "\n";
     }
     for (const objstore::ListedObject& o : page.objects) {
       if (args.json) {
-        out += "{\"key\":" + Json(o.key) + ",\"size\":" + std::to_string(o.size) +
-               ",\"etag\":" + Json(o.etag) +
+        out += "{\"key\":" + JsonString(o.key) + ",\"size\":" + std::to_string(o.size) +
+               ",\"etag\":" + JsonString(o.etag) +
                ",\"last_modified\":" + std::to_string(o.last_modified) + "}\n";
       } else {
         std::string size = std::to_string(o.size);
@@ -194,13 +177,14 @@ Status RunStat(const FsCommandArgs& args, const Location& l, ObjectStore& store)
   CAIRN_ASSIGN_OR_RETURN(objstore::ObjectAttributes a, store.Head(l.container, l.key));
   std::string out;
   if (args.json) {
-    out = "{\"key\":" + Json(l.key) + ",\"size\":" + std::to_string(a.size) +
-          ",\"etag\":" + Json(a.etag) + ",\"last_modified\":" + std::to_string(a.last_modified) +
-          ",\"content_type\":" + Json(a.content_type) + ",\"version_id\":" + Json(a.version_id) +
-          ",\"metadata\":{";
+    out = "{\"key\":" + JsonString(l.key) + ",\"size\":" + std::to_string(a.size) +
+          ",\"etag\":" + JsonString(a.etag) +
+          ",\"last_modified\":" + std::to_string(a.last_modified) +
+          ",\"content_type\":" + JsonString(a.content_type) +
+          ",\"version_id\":" + JsonString(a.version_id) + ",\"metadata\":{";
     bool first = true;
     for (const auto& [name, value] : a.metadata) {
-      out += (first ? "" : ",") + Json(name) + ":" + Json(value);
+      out += (first ? "" : ",") + JsonString(name) + ":" + JsonString(value);
       first = false;
     }
     out += "}}\n";

@@ -43,6 +43,10 @@ struct S3Path {
 // "s3://bucket/key" → {bucket, key}; kInvalidArgument for other text.
 Result<S3Path> ParseS3Path(std::string_view url);
 
+// `s` as a JSON string literal (quotes, backslashes and control characters escaped), for the
+// --json output of the obj commands.
+std::string JsonString(std::string_view s);
+
 // Adds `cp` and `mv` to the `obj` command group.
 void RegisterObjTransferCommands(CLI::App* obj, RunState* state);
 // Adds `read-ranges` (obj_read_commands.cc) to the `obj` command group.
