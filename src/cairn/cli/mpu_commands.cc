@@ -235,6 +235,7 @@ Status RunComplete(const MpuArgs& args) {
          {"size", done.size},
          {"parts", done.parts},
          {"copied_parts", done.copied_parts},
+         {"direct_heads", done.direct_heads},
          {"joined_parts", done.joined_parts},
          {"coordinator_bytes", done.joined_bytes},
          {"duplicate_receipts", done.duplicate_receipts}};

@@ -48,6 +48,11 @@ Status Presign(const s3::S3Settings& settings, int64_t now, Session* session) {
                      {{"partNumber", std::to_string(part)}, {"uploadId", session->upload_id}}));
       urls.part_urls.push_back(std::move(url));
     }
+    CAIRN_ASSIGN_OR_RETURN(
+        urls.head_part_url,
+        PresignPut(
+            settings, signing_key, time, expires, session->bucket, session->key,
+            {{"partNumber", std::to_string(slots.head_part)}, {"uploadId", session->upload_id}}));
     session->presigned.push_back(std::move(urls));
   }
   return Status();

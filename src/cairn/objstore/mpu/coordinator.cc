@@ -2,9 +2,12 @@
 #include "cairn/objstore/mpu/coordinator.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <utility>
+
+#include "cairn/common/thread_pool.h"
 
 namespace cairn::objstore::mpu {
 namespace {
@@ -38,6 +41,34 @@ std::string WorkerList(const std::vector<int>& workers) {
 }
 
 std::string Who(int worker) { return "worker " + std::to_string(worker); }
+
+// Requests the coordinator keeps in flight at once (HEADs of head pieces, their copies, joins:
+// a join holds up to 2 x the minimum part size, so at most ~80 MiB with S3's 5 MiB).
+constexpr size_t kParallelRequests = 8;
+
+// Runs fn(i) for every i in [0, n), up to kParallelRequests at a time, and returns the error of
+// the lowest i that failed: the same error whatever order they ran in.
+Status ForEachParallel(size_t n, const std::function<Status(size_t)>& fn) {
+  if (n == 0) return Status();
+  if (n == 1) return fn(0);
+  std::vector<Status> statuses(n);
+  CAIRN_ASSIGN_OR_RETURN(
+      std::unique_ptr<ThreadPool> pool,
+      ThreadPool::Create(
+          {.num_threads = static_cast<int>(std::min(n, kParallelRequests)), .queue_capacity = n}));
+  TaskGroup group(pool.get());
+  for (size_t i = 0; i < n; ++i) {
+    group.Add([&, i]() -> Status {
+      statuses[i] = fn(i);
+      return Status();
+    });
+  }
+  CAIRN_RETURN_IF_ERROR(group.Wait());
+  for (Status& status : statuses) {
+    if (!status.ok()) return std::move(status);
+  }
+  return Status();
+}
 
 }  // namespace
 
@@ -174,32 +205,48 @@ Result<std::vector<Receipt>> Coordinator::Resolve(const std::vector<Receipt>& re
   });
   std::vector<std::vector<const Receipt*>> by_worker(session_.workers);
   for (const Receipt& r : receipts) by_worker[r.worker].push_back(&r);
-  std::vector<Receipt> chosen;
-  for (int w = 0; w < session_.workers; ++w) {
+  // Workers are resolved in parallel (each may HEAD its head piece); the result is the same.
+  std::vector<const Receipt*> picks(session_.workers, nullptr);
+  CAIRN_RETURN_IF_ERROR(ForEachParallel(by_worker.size(), [&](size_t w) -> Status {
     // Deterministic: runs in the order of their ids (time first), the first that matches the
     // store wins. Two runs that both match uploaded the same bytes.
     std::vector<const Receipt*>& runs = by_worker[w];
     std::sort(runs.begin(), runs.end(),
               [](const Receipt* a, const Receipt* b) { return a->run < b->run; });
     Status first_mismatch;
-    const Receipt* pick = nullptr;
     for (const Receipt* run : runs) {
       Status checked = CheckReceipt(*run, stored);
       if (checked.ok()) {
-        pick = run;
-        break;
+        picks[w] = run;
+        return Status();
       }
       if (first_mismatch.ok()) first_mismatch = checked;
     }
-    if (pick == nullptr) {
-      if (runs.size() == 1) return first_mismatch;
-      return Status(first_mismatch.code(),
-                    "none of the " + std::to_string(runs.size()) + " receipts of " + Who(w) +
-                        " matches the store (its runs overlapped with different bytes): " +
-                        std::string(first_mismatch.message()));
+    if (runs.size() == 1) return first_mismatch;
+    return Status(first_mismatch.code(),
+                  "none of the " + std::to_string(runs.size()) + " receipts of " +
+                      Who(static_cast<int>(w)) +
+                      " matches the store (its runs overlapped with different bytes): " +
+                      std::string(first_mismatch.message()));
+  }));
+  std::vector<Receipt> chosen;
+  for (int w = 0; w < session_.workers; ++w) {
+    *duplicates += static_cast<int>(by_worker[w].size()) - 1;
+    Receipt receipt = *picks[w];
+    // A head uploaded straight to the worker's head slot is used only if the store holds exactly
+    // the head's bytes there (another run may have put different ones); else it is copied.
+    if (receipt.head_part) {
+      const PieceRecord& part = *receipt.head_part;
+      auto it = std::lower_bound(stored.begin(), stored.end(), part.part_number,
+                                 [](const s3::PartSummary& p, int n) { return p.part_number < n; });
+      const bool usable = receipt.head && part.part_number == plan_.Slots(w).head_part &&
+                          part.md5 == receipt.head->md5 && part.etag == part.md5 &&
+                          part.size == receipt.head->size && it != stored.end() &&
+                          it->part_number == part.part_number && it->etag == part.etag &&
+                          static_cast<uint64_t>(it->size) == part.size;
+      if (!usable) receipt.head_part.reset();
     }
-    *duplicates += static_cast<int>(runs.size()) - 1;
-    chosen.push_back(*pick);
+    chosen.push_back(std::move(receipt));
   }
   return chosen;
 }
@@ -242,11 +289,18 @@ Result<CompleteResult> Coordinator::CompleteWith(const std::vector<Receipt>& cho
   CAIRN_ASSIGN_OR_RETURN(std::vector<JoinStep> steps,
                          PlanJoins(plan_, heads, session_.min_part_size));
   CompleteResult result;
-  std::vector<std::pair<s3::CompletedPart, Md5Digest>> parts;
-  for (const JoinStep& step : steps) {
+  // The steps (copies and joins of head pieces) are independent: they run in parallel.
+  std::vector<std::pair<s3::CompletedPart, Md5Digest>> parts(steps.size());
+  CAIRN_RETURN_IF_ERROR(ForEachParallel(steps.size(), [&](size_t i) -> Status {
+    const JoinStep& step = steps[i];
     Md5Digest md5{};
     std::string etag;
-    if (step.kind == JoinKind::kCopy) {
+    if (step.kind == JoinKind::kCopy && chosen[step.workers.front()].head_part &&
+        chosen[step.workers.front()].head_part->part_number == step.part_number) {
+      const PieceRecord& direct = *chosen[step.workers.front()].head_part;  // checked in Resolve
+      CAIRN_ASSIGN_OR_RETURN(md5, DigestFromHex(direct.md5));
+      etag = direct.etag;
+    } else if (step.kind == JoinKind::kCopy) {
       const int w = step.workers.front();
       Result<s3::CopyResult> copied = client_->UploadPartCopy(
           session_.bucket, session_.key, session_.upload_id, step.part_number, session_.bucket,
@@ -258,21 +312,32 @@ Result<CompleteResult> Coordinator::CompleteWith(const std::vector<Receipt>& cho
       }
       CAIRN_ASSIGN_OR_RETURN(md5, DigestFromHex(chosen[w].head->md5));
       etag = copied->etag;
-      ++result.copied_parts;
     } else if (step.kind == JoinKind::kJoin) {
       Result<std::string> joined = Join(step, chosen, &md5);
       if (!joined.ok())
         return joined.status().WithContext("joining part " + std::to_string(step.part_number));
       etag = *joined;
-      ++result.joined_parts;
-      result.joined_bytes += step.size;
     } else {
       md5 = Md5Of("");
       CAIRN_ASSIGN_OR_RETURN(etag,
                              client_->UploadPart(session_.bucket, session_.key, session_.upload_id,
                                                  step.part_number, http::RequestBody(), md5));
     }
-    parts.push_back({s3::CompletedPart{step.part_number, etag}, md5});
+    parts[i] = {s3::CompletedPart{step.part_number, etag}, md5};
+    return Status();
+  }));
+  for (const JoinStep& step : steps) {
+    const std::optional<PieceRecord>& direct =
+        step.workers.empty() ? std::nullopt : chosen[step.workers.front()].head_part;
+    if (step.kind == JoinKind::kCopy && direct && direct->part_number == step.part_number) {
+      ++result.direct_heads;
+    } else if (step.kind == JoinKind::kCopy) {
+      ++result.copied_parts;
+    }
+    if (step.kind == JoinKind::kJoin) {
+      ++result.joined_parts;
+      result.joined_bytes += step.size;
+    }
   }
   for (const Receipt& r : chosen) {
     for (const PieceRecord& p : r.parts) {

@@ -54,6 +54,7 @@ struct CompleteResult {
   uint64_t size = 0;
   int parts = 0;               // in the completed object
   int copied_parts = 0;        // heads copied server-side (UploadPartCopy)
+  int direct_heads = 0;        // heads the workers also uploaded to their head slots (no copy)
   int joined_parts = 0;        // parts the coordinator assembled from small pieces
   uint64_t joined_bytes = 0;   // bytes the coordinator downloaded (and uploaded again)
   int duplicate_receipts = 0;  // receipts of repeated worker runs that were set aside

@@ -174,6 +174,7 @@ TEST_F(MpuTest, EveryLayoutRoundTrips) {
            {large, medium, small, large, 0, small},
            {kMin, 2 * kMin - 1, 2 * kMin, 2 * kMin + 1, 1},
            {kMiB + kMin, kMiB + kMin - 1, kMiB + kMin + 1},  // tails around the part size
+           {40 * kMiB + 777, large},  // 40 parts: hashed in batches of 16, 16 and 8
            {1},
            {0},
        }) {
@@ -225,7 +226,59 @@ TEST_F(MpuTest, PresignedWorkersNeedNoCredentials) {
   EXPECT_EQ(mem_.GetObjectDirect(kBucket, kKey)->data,
             partitions[0] + partitions[1] + partitions[2]);
   EXPECT_EQ(done.joined_parts, 1);  // the 100 bytes joined with worker 2's head
+  EXPECT_EQ(done.direct_heads, 1);  // worker 0's head went straight to its head slot
+  EXPECT_EQ(done.copied_parts, 0);
   ExpectNothingLeft();
+}
+
+// A worker with regular parts also uploads its head to its head slot, so complete copies
+// nothing; a head slot part complete cannot trust (not the head's bytes, or missing) is
+// replaced by a copy, and a session without presigned head-slot URLs (older sessions) copies.
+TEST_F(MpuTest, HeadsGoStraightToTheirSlotsUnlessTheStoreDisagrees) {
+  const uint64_t large = 3 * kMiB + 777;
+  std::vector<std::string> partitions{RandomBytes(large, 11), RandomBytes(large, 12),
+                                      RandomBytes(large, 13)};
+  const std::string whole = partitions[0] + partitions[1] + partitions[2];
+  {
+    ASSERT_OK_AND_ASSIGN(Session session, BeginUpload(3));
+    ASSERT_OK_AND_ASSIGN(std::vector<Receipt> receipts, RunWorkers(session, partitions));
+    for (const Receipt& r : receipts) {
+      ASSERT_TRUE(r.head_part.has_value()) << r.worker;
+      EXPECT_EQ(r.head_part->part_number, session.plan().Slots(r.worker).head_part);
+      EXPECT_EQ(r.head_part->md5, r.head->md5);
+    }
+    // Worker 1's head slot now holds other bytes (as if another run had put them there).
+    const std::string other = RandomBytes(kMin, 99);
+    ASSERT_OK(client_
+                  ->UploadPart(kBucket, kKey, session.upload_id, receipts[1].head_part->part_number,
+                               http::RequestBody::FromBytes(other), Md5Of(other))
+                  .status());
+    Coordinator coordinator(client_.get(), &env_, session);
+    ASSERT_OK_AND_ASSIGN(CompleteResult done, coordinator.Complete(Fixed(receipts), {}));
+    EXPECT_EQ(done.direct_heads, 2);
+    EXPECT_EQ(done.copied_parts, 1);
+    EXPECT_TRUE(mem_.GetObjectDirect(kBucket, kKey)->data == whole);
+    ExpectNothingLeft();
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(Session session, BeginUpload(3, /*presign=*/true));
+    for (PresignedWorker& w : session.presigned) w.head_part_url.clear();
+    ASSERT_OK_AND_ASSIGN(Session parsed, ParseSession(SessionToJson(session)));
+    std::vector<Receipt> receipts;
+    for (int w = 0; w < 3; ++w) {
+      PresignedPartTarget target(&store_, &env_, &parsed, w);
+      ASSERT_OK_AND_ASSIGN(Receipt r, UploadPartition(parsed, w, ReaderOf(partitions[w]),
+                                                      std::nullopt, &target, &env_));
+      EXPECT_FALSE(r.head_part.has_value());
+      receipts.push_back(std::move(r));
+    }
+    Coordinator coordinator(client_.get(), &env_, parsed);
+    ASSERT_OK_AND_ASSIGN(CompleteResult done, coordinator.Complete(Fixed(receipts), {}));
+    EXPECT_EQ(done.direct_heads, 0);
+    EXPECT_EQ(done.copied_parts, 3);
+    EXPECT_TRUE(mem_.GetObjectDirect(kBucket, kKey)->data == whole);
+    ExpectNothingLeft();
+  }
 }
 
 TEST_F(MpuTest, TransientFailuresAreRetriedInsideTheWorker) {

@@ -39,6 +39,9 @@ Result<std::vector<JoinStep>> PlanJoins(const PartPlan& plan, std::span<const He
   bool any_part = false;
   auto flush = [&]() {
     if (pending.workers.size() == 1) pending.kind = JoinKind::kCopy;  // one piece: server-side
+    // In its last worker's head slot: if that worker has regular parts, it also put its head
+    // there, and the join must replace it (RGW refuses to complete with unlisted parts).
+    pending.part_number = plan.Slots(pending.workers.back()).head_part;
     steps.push_back(std::move(pending));
     pending = JoinStep{};
   };
@@ -61,10 +64,7 @@ Result<std::vector<JoinStep>> PlanJoins(const PartPlan& plan, std::span<const He
                                  .workers = {w},
                                  .size = head.head_size});
       } else {
-        if (pending.workers.empty()) {
-          pending.part_number = plan.Slots(w).head_part;
-          pending.kind = JoinKind::kJoin;
-        }
+        if (pending.workers.empty()) pending.kind = JoinKind::kJoin;
         pending.workers.push_back(w);
         pending.size += head.head_size;
         if (pending.size >= min_part_size) flush();

@@ -17,8 +17,9 @@
 // the join reaches min bytes (the coordinator downloads and uploads those bytes only). A run
 // that is followed by regular parts always ends with a head of exactly min bytes, so every join
 // but the object's very last part reaches the minimum. Each join is numbered with the head slot
-// of the first worker it contains, so the numbers ascend in object order and one slot per worker
-// always suffices.
+// of the last worker it contains (only that one can have regular parts), so the numbers ascend
+// in object order, one slot per worker always suffices, and a join replaces the head a worker
+// with regular parts also uploads straight to its head slot (see worker.h).
 //
 // Everything here is a pure function or an immutable value; thread-safe.
 #ifndef CAIRN_OBJSTORE_MPU_PLAN_H_

@@ -42,15 +42,15 @@ void CheckLayout(const std::vector<uint64_t>& sizes) {
     for (int w : step.workers) {
       ++covered[w];
       size += heads[w].head_size;
-      // A join lives in the head slot of its first worker.
-      EXPECT_GE(step.part_number, plan.Slots(step.workers.front()).head_part);
+      // A join lives in the head slot of its last worker.
+      EXPECT_LE(plan.Slots(step.workers.front()).head_part, step.part_number);
     }
     EXPECT_EQ(size, step.size);
     if (step.kind == JoinKind::kCopy) {
       EXPECT_EQ(step.workers.size(), 1u);
     }
     if (!step.workers.empty()) {
-      EXPECT_EQ(step.part_number, plan.Slots(step.workers.front()).head_part);
+      EXPECT_EQ(step.part_number, plan.Slots(step.workers.back()).head_part);
     }
     parts.push_back({step.part_number, size});
   }
@@ -124,7 +124,7 @@ TEST(PlanJoinsTest, SmallPiecesJoinTheNextHead) {
   EXPECT_EQ(steps[0].kind, JoinKind::kCopy);
   EXPECT_EQ(steps[1].kind, JoinKind::kJoin);
   EXPECT_THAT(steps[1].workers, ElementsAre(1, 2, 3));
-  EXPECT_EQ(steps[1].part_number, plan.Slots(1).head_part);
+  EXPECT_EQ(steps[1].part_number, plan.Slots(3).head_part);  // where worker 3's head also went
   EXPECT_EQ(steps[1].size, 10u + 20u + kMin);
 }
 

@@ -171,6 +171,7 @@ Result<Session> ParseSessionJson(const Json& json) {
       Fields pf(entry, what);
       PresignedWorker p;
       CAIRN_ASSIGN_OR_RETURN(p.head_url, pf.String("head"));
+      p.head_part_url = pf.OptionalString("head_part");
       CAIRN_ASSIGN_OR_RETURN(const Json* parts, pf.Array("parts"));
       for (const Json& url : *parts) {
         if (!url.is_string()) return InvalidArgumentError(what + ": a part URL is not a string");
@@ -209,6 +210,10 @@ Result<Receipt> ParseReceiptJson(const Json& json) {
   if (const Json* head = f.Find("head"); head != nullptr) {
     CAIRN_ASSIGN_OR_RETURN(PieceRecord piece, ParsePiece(*head, what + ": head", false));
     r.head = std::move(piece);
+  }
+  if (const Json* head_part = f.Find("head_part"); head_part != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(PieceRecord piece, ParsePiece(*head_part, what + ": head part", true));
+    r.head_part = std::move(piece);
   }
   CAIRN_ASSIGN_OR_RETURN(const Json* parts, f.Array("parts"));
   uint64_t total = r.head ? r.head->size : 0;
@@ -276,7 +281,9 @@ std::string SessionToJson(const Session& s) {
   if (s.is_presigned()) {
     Json presigned = Json::array();
     for (const PresignedWorker& w : s.presigned) {
-      presigned.push_back(Json{{"head", w.head_url}, {"parts", w.part_urls}});
+      Json entry{{"head", w.head_url}, {"parts", w.part_urls}};
+      if (!w.head_part_url.empty()) entry["head_part"] = w.head_part_url;
+      presigned.push_back(std::move(entry));
     }
     j["presigned"] = std::move(presigned);
   }
@@ -305,6 +312,7 @@ std::string ReceiptToJson(const Receipt& r) {
   }
   j["size"] = r.size;
   if (r.head) j["head"] = PieceJson(*r.head, false);
+  if (r.head_part) j["head_part"] = PieceJson(*r.head_part, true);
   Json parts = Json::array();
   for (const PieceRecord& p : r.parts) parts.push_back(PieceJson(p, true));
   j["parts"] = std::move(parts);

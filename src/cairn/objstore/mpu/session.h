@@ -31,6 +31,9 @@ namespace cairn::objstore::mpu {
 struct PresignedWorker {
   std::string head_url;                // PUT of the head piece
   std::vector<std::string> part_urls;  // UploadPart of first_part..last_part, in order
+  // UploadPart of head_part: a head of exactly the minimum part size, followed by regular parts,
+  // also goes there directly, so complete need not copy it. Empty in sessions from before it.
+  std::string head_part_url;
 };
 
 struct Session {
@@ -85,8 +88,12 @@ struct Receipt {
   int64_t finished = 0;             // Unix seconds
   uint64_t size = 0;                // the partition's bytes
   std::optional<PieceRecord> head;  // absent for an empty partition
-  std::vector<PieceRecord> parts;   // ascending part numbers
-  std::string error;                // a failed run: what went wrong (then no head or parts)
+  // The head piece also uploaded as part `head_part` of the worker's slots (only when regular
+  // parts follow it): complete uses that part instead of copying the head piece, when the store
+  // holds it with the head's MD5. Not counted in `size`.
+  std::optional<PieceRecord> head_part;
+  std::vector<PieceRecord> parts;  // ascending part numbers
+  std::string error;               // a failed run: what went wrong (then no head or parts)
 
   bool failed() const { return !error.empty(); }
 };

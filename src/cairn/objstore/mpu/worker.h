@@ -1,14 +1,15 @@
 // A worker's side of a distributed multipart upload: stream one partition, cut it into the head
-// piece and regular parts (plan.h), hash each part while it is read, upload with Content-MD5,
-// retry transient failures, and return the receipt.
+// piece and regular parts (plan.h), hash the parts it reads (in SIMD lanes, a batch at a time),
+// upload with Content-MD5, retry transient failures, and return the receipt.
 //
 //   ClientPartTarget target(client, session, worker);         // the worker's own credentials
 //   PresignedPartTarget target(http, env, session, worker);   // or only the session's URLs
 //   CAIRN_ASSIGN_OR_RETURN(Receipt receipt,
 //                          UploadPartition(session, worker, reader, size, &target, env, {}));
 //
-// Memory: about (concurrency + 2) x part size (parts in flight, the one being read, the one being
-// read ahead to learn whether the current part is the last).
+// Memory: about (concurrency + 3) x part size (parts in flight, the one being read, the one being
+// read ahead to learn whether the current part is the last) plus a batch of parts waiting to be
+// hashed together in SIMD lanes (at most 16 parts and 64 MiB; one part when parts are larger).
 #ifndef CAIRN_OBJSTORE_MPU_WORKER_H_
 #define CAIRN_OBJSTORE_MPU_WORKER_H_
 
@@ -39,7 +40,8 @@ class PartTarget {
   virtual ~PartTarget() = default;
   // The head piece, as the temporary object Session::HeadKey(worker).
   virtual Result<std::string> PutHead(std::string_view bytes, const Md5Digest& md5) = 0;
-  // Regular part `part_number` of the session's upload.
+  // Part `part_number` of the session's upload: a regular part, or the worker's head slot (the
+  // head piece, when regular parts follow it).
   virtual Result<std::string> PutPart(int part_number, std::string_view bytes,
                                       const Md5Digest& md5) = 0;
 };
