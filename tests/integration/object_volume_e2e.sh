@@ -13,7 +13,8 @@
 # byte-identically; a second put of the same data uploads no block again (time markers instead);
 # a block object flipped to other bytes (aws s3 cp) is refused by its keepstore and the client
 # reads the other replica; with both replicas flipped the read fails clearly and writes nothing;
-# no secret in the keepstores' logs or argv. Exit status 0 when every check passes.
+# no secret in the keepstores' logs or argv. Then `cairn server --volume s3://… --volume DIR` runs
+# its two keepstores on those volumes. Exit status 0 when every check passes.
 set -uo pipefail
 
 cairn=${1:?usage: object_volume_e2e.sh BUILD/cairn}
@@ -27,6 +28,7 @@ work=$(mktemp -d /tmp/cairn-objvol-e2e.XXXXXX)
 bucket=cairn-objvol-e2e-$$
 container=cairn-objvol-e2e-swift-$$
 server_pid=
+server2_pid=
 s3ks_pid=
 swks_pid=
 stop_pid() { [[ -n $1 ]] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null; }
@@ -34,6 +36,7 @@ cleanup() {
   stop_pid "$s3ks_pid"
   stop_pid "$swks_pid"
   stop_pid "$server_pid"
+  stop_pid "$server2_pid"
   aws s3 rb --force "s3://$bucket" >/dev/null 2>&1 || true
   swift delete -q "$container" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -158,9 +161,32 @@ check "no secret in the keepstores' logs" bash -c \
 check "no secret on the keepstores' command lines" bash -c \
   "! tr '\0' ' ' </proc/$s3ks_pid/cmdline | grep -q -- '$AWS_SECRET_ACCESS_KEY' && ! tr '\0' ' ' </proc/$swks_pid/cmdline | grep -q -- '$ST_KEY'"
 
+# `cairn server --volume`: the one-machine server with its keepstores on an S3 bucket and a
+# directory (one keepstore each), credentials from the environment only.
+srv_port=$(python3 "$(dirname "$0")/free_ports.py" 4)  # catalog, two keepstores, gateway
+env -u ST_KEY "$cairn" server --data "$work/srv2" --listen "127.0.0.1:$srv_port" \
+  --volume "s3://$bucket/srv" --volume "$work/srv2-disk" >"$work/server2.log" 2>&1 &
+server2_pid=$!
+for _ in $(seq 100); do [[ -s $work/srv2/admin.token ]] && wait_ping "$srv_port" && break; sleep 0.1; done
+check "cairn server --volume s3://… --volume DIR starts" wait_ping "$((srv_port + 2))"
+srv2() { noaws env CAIRN_API_HOST="127.0.0.1:$srv_port" \
+  CAIRN_API_TOKEN="$(cat "$work/srv2/admin.token")" "$cairn" "$@"; }
+uuid3=$(srv2 put -q "$d/sub" --name srv-objvol --replication 2 2>"$work/put3.err" | sed -n 1p)
+check "put --replication 2 onto the server's S3 and disk volumes" test -n "$uuid3"
+mid_hash=$(md5sum "$d/sub/mid.bin" | cut -c1-32)
+check "a block is an object in the server's S3 volume" bash -c \
+  "aws s3 ls --recursive 's3://$bucket/srv/' | grep -q ' srv/[0-9a-f]\{3\}/[0-9a-f]\{32\}\$'"
+check "and a file in its disk volume" bash -c "find '$work/srv2-disk' -type f -name '[0-9a-f]*' | grep -q ."
+check "cairn get from the server: byte-identical" bash -c \
+  "$(declare -f noaws srv2); work='$work' srv_port=$srv_port cairn='$cairn'; srv2 get -q '$uuid3' '$work/got3' && diff -r '$d/sub' '$work/got3'"
+stop_pid "$server2_pid"
+server2_pid=
+check "--keepstores that disagrees with --volume is refused" bash -c \
+  "'$cairn' server --data '$work/srv3' --keepstores 2 --volume '$work/x' 2>&1 | grep -q 'one keepstore runs on each volume'"
+
 echo "object_volume_e2e: $passed passed, $failed failed"
 if ((failed > 0)); then
-  for f in server s3ks swks; do
+  for f in server s3ks swks server2; do
     echo "--- $f.log (tail)" >&2
     tail -n 20 "$work/$f.log" >&2
   done

@@ -15,19 +15,13 @@
 #include "cairn/blockstore/gateway_remotes.h"
 #include "cairn/blockstore/keepstore.h"
 #include "cairn/blockstore/keepstore_service.h"
-#include "cairn/blockstore/object_volume.h"
 #include "cairn/cli/command.h"
 #include "cairn/cli/obj_transfer_commands.h"
+#include "cairn/cli/object_volumes.h"
 #include "cairn/http/curl_http_client.h"
 #include "cairn/httpd/http_server.h"
 #include "cairn/httpd/request_log.h"
 #include "cairn/io/env.h"
-#include "cairn/objstore/s3/s3_object_store.h"
-#include "cairn/objstore/swift/client.h"
-#include "cairn/objstore/swift/settings.h"
-#include "cairn/objstore/swift/swift_object_store.h"
-
-extern char** environ;
 
 namespace cairn::cli {
 namespace {
@@ -45,64 +39,6 @@ struct KeepstoreArgs {
   bool gateway = false;    // serve external-object locators instead of volumes
   std::string token_file;  // --gateway: an admin token, to read remotes' credentials
 };
-
-// The clients under the object-store volumes; they must outlive the service.
-struct ObjectVolumeClients {
-  std::vector<S3Connection> s3;
-  std::vector<std::unique_ptr<http::CurlHttpClient>> http;
-  std::vector<std::unique_ptr<objstore::swift::SwiftClient>> swift;
-};
-
-bool IsObjectVolume(std::string_view spec) {
-  return spec.starts_with("s3://") || spec.starts_with("swift://");
-}
-
-// A volume on "s3://bucket[/prefix]" or "swift://container[/prefix]". Credentials come from the
-// environment as the aws CLI (AWS_*, ~/.aws) and the swift CLI (ST_*, OS_*) find them, never
-// from the command line.
-Result<std::unique_ptr<blockstore::Volume>> OpenObjectVolume(std::string_view spec, int connections,
-                                                             ObjectVolumeClients& clients) {
-  const bool s3 = spec.starts_with("s3://");
-  std::string_view rest = spec.substr(s3 ? 5 : 8);
-  size_t slash = rest.find('/');
-  blockstore::ObjectVolumeOptions options;
-  options.container = std::string(rest.substr(0, slash));
-  if (slash != std::string_view::npos) options.prefix = std::string(rest.substr(slash + 1));
-  if (options.container.empty()) {
-    return InvalidArgumentError("--volume " + std::string(spec) + ": no bucket");
-  }
-  if (s3) {
-    CAIRN_ASSIGN_OR_RETURN(
-        S3Connection connection,
-        ConnectS3(
-            {.profile = "", .region = "", .endpoint_url = "", .max_connections = connections}));
-    options.store = std::make_shared<objstore::s3::S3ObjectStore>(connection.client.get());
-    clients.s3.push_back(std::move(connection));
-  } else {
-    objstore::swift::SwiftEnvironment environment;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string_view var(*e);
-      size_t eq = var.find('=');
-      if (eq != std::string_view::npos && (var.starts_with("ST_") || var.starts_with("OS_"))) {
-        environment.emplace(std::string(var.substr(0, eq)), std::string(var.substr(eq + 1)));
-      }
-    }
-    CAIRN_ASSIGN_OR_RETURN(objstore::swift::SwiftSettings settings,
-                           objstore::swift::ResolveSwiftSettings(environment));
-    http::CurlHttpClientOptions http_options;
-    http_options.max_connections_per_endpoint = connections;
-    CAIRN_ASSIGN_OR_RETURN(auto http, http::CurlHttpClient::Create(http_options));
-    CAIRN_ASSIGN_OR_RETURN(auto swift, objstore::swift::SwiftClient::Create(
-                                           std::move(settings), http.get(), io::Env::Default()));
-    options.store = std::make_shared<objstore::swift::SwiftObjectStore>(swift.get());
-    clients.http.push_back(std::move(http));
-    clients.swift.push_back(std::move(swift));
-  }
-  Result<std::unique_ptr<blockstore::ObjectVolume>> volume =
-      blockstore::ObjectVolume::Open(std::move(options));
-  if (!volume.ok()) return volume.status().WithContext("--volume " + std::string(spec));
-  return std::unique_ptr<blockstore::Volume>(std::move(volume).value());
-}
 
 std::string Now() { return FormatUtc(io::Env::Default()->NowUnixSeconds(), "%Y-%m-%dT%H:%M:%SZ"); }
 

@@ -22,6 +22,7 @@
 #include "cairn/io/env.h"
 #include "cairn/objstore/s3/client.h"
 #include "cairn/objstore/s3/list_iterator.h"
+#include "cairn/objstore/swift/settings.h"
 
 extern char** environ;
 
@@ -291,6 +292,26 @@ Result<S3Connection> ConnectS3(const S3ConnectionFlags& flags) {
   CAIRN_ASSIGN_OR_RETURN(c.http, http::CurlHttpClient::Create(http_options));
   CAIRN_ASSIGN_OR_RETURN(c.client,
                          s3::S3Client::Create(settings, c.http.get(), io::Env::Default()));
+  return c;
+}
+
+Result<SwiftConnection> ConnectSwift(int max_connections) {
+  objstore::swift::SwiftEnvironment environment;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view var(*e);
+    size_t eq = var.find('=');
+    if (eq != std::string_view::npos && (var.starts_with("ST_") || var.starts_with("OS_"))) {
+      environment.emplace(std::string(var.substr(0, eq)), std::string(var.substr(eq + 1)));
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(objstore::swift::SwiftSettings settings,
+                         objstore::swift::ResolveSwiftSettings(environment));
+  SwiftConnection c;
+  http::CurlHttpClientOptions http_options;
+  http_options.max_connections_per_endpoint = std::max(max_connections, 1);
+  CAIRN_ASSIGN_OR_RETURN(c.http, http::CurlHttpClient::Create(http_options));
+  CAIRN_ASSIGN_OR_RETURN(c.client, objstore::swift::SwiftClient::Create(
+                                       std::move(settings), c.http.get(), io::Env::Default()));
   return c;
 }
 

@@ -26,10 +26,7 @@
 #include "cairn/objstore/fs/object_file_system.h"
 #include "cairn/objstore/s3/s3_object_store.h"
 #include "cairn/objstore/swift/client.h"
-#include "cairn/objstore/swift/settings.h"
 #include "cairn/objstore/swift/swift_object_store.h"
-
-extern char** environ;
 
 namespace cairn::cli {
 namespace {
@@ -93,21 +90,9 @@ Result<std::unique_ptr<Store>> Connect(Kind kind, const FsCommandArgs& args) {
     s->store = std::make_unique<objstore::s3::S3ObjectStore>(s->s3.client.get());
     return s;
   }
-  objstore::swift::SwiftEnvironment env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string_view var(*e);
-    size_t eq = var.find('=');
-    if (eq != std::string_view::npos && (var.starts_with("ST_") || var.starts_with("OS_"))) {
-      env.emplace(std::string(var.substr(0, eq)), std::string(var.substr(eq + 1)));
-    }
-  }
-  CAIRN_ASSIGN_OR_RETURN(objstore::swift::SwiftSettings settings,
-                         objstore::swift::ResolveSwiftSettings(env));
-  http::CurlHttpClientOptions http_options;
-  http_options.max_connections_per_endpoint = connections;
-  CAIRN_ASSIGN_OR_RETURN(s->http, http::CurlHttpClient::Create(http_options));
-  CAIRN_ASSIGN_OR_RETURN(s->swift, objstore::swift::SwiftClient::Create(
-                                       std::move(settings), s->http.get(), io::Env::Default()));
+  CAIRN_ASSIGN_OR_RETURN(SwiftConnection swift, ConnectSwift(connections));
+  s->http = std::move(swift.http);
+  s->swift = std::move(swift.client);
   s->store = std::make_unique<objstore::swift::SwiftObjectStore>(s->swift.get());
   return s;
 }

@@ -1,5 +1,5 @@
-// Plumbing shared by the `cairn obj` command files: the S3 connection made from the flags and the
-// process environment (obj_commands.cc), and the registration of `cp` and `mv`
+// Plumbing shared by the `cairn obj` command files: the S3 and Swift connections made from the
+// flags and the process environment (obj_commands.cc), and the registration of `cp` and `mv`
 // (obj_transfer_commands.cc) inside the `obj` group.
 #ifndef CAIRN_CLI_OBJ_TRANSFER_COMMANDS_H_
 #define CAIRN_CLI_OBJ_TRANSFER_COMMANDS_H_
@@ -12,6 +12,7 @@
 #include "cairn/common/result.h"
 #include "cairn/http/curl_http_client.h"
 #include "cairn/objstore/s3/client.h"
+#include "cairn/objstore/swift/client.h"
 
 namespace CLI {
 class App;
@@ -35,6 +36,16 @@ struct S3Connection {
 
 // The client for these flags, AWS_* variables and ~/.aws files, as the aws CLI finds them.
 Result<S3Connection> ConnectS3(const S3ConnectionFlags& flags);
+
+// A Swift client and the HTTP client under it. Owns both.
+struct SwiftConnection {
+  std::unique_ptr<http::CurlHttpClient> http;
+  std::unique_ptr<objstore::swift::SwiftClient> client;
+};
+
+// The client for the ST_* (tempauth) or OS_* (Keystone) variables, as the swift CLI finds them,
+// with up to `max_connections` connections per endpoint.
+Result<SwiftConnection> ConnectSwift(int max_connections);
 
 struct S3Path {
   std::string bucket;

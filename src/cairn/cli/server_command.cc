@@ -5,10 +5,12 @@
 //   catalog.db          the catalog (SQLite, WAL), unless --database names PostgreSQL
 //   blob-signing.key    the secret shared by catalog and keepstores (mode 0600)
 //   admin.token         the admin's token, written once on first start (mode 0600)
-//   keep/<i>/           the directory volume of keepstore i
+//   keep/<i>/           the directory volume of keepstore i (unless --volume names others)
 // The catalog listens on --listen; keepstore i on the next ports (PORT+1+i). Keepstores check
 // tokens with the catalog directly, in process, and are registered in its keep service registry
-// (entries of earlier runs on 127.0.0.1 that no longer match are removed).
+// (entries of earlier runs on 127.0.0.1 that no longer match are removed). `--volume SPEC`
+// (repeatable) puts keepstore i on the i-th volume instead: a directory, s3://bucket/prefix or
+// swift://container/prefix (cli/object_volumes.h; credentials from the environment).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +31,7 @@
 #include "cairn/blockstore/keepstore.h"
 #include "cairn/blockstore/keepstore_service.h"
 #include "cairn/cli/command.h"
+#include "cairn/cli/object_volumes.h"
 #include "cairn/common/hash.h"
 #include "cairn/http/curl_http_client.h"
 #include "cairn/httpd/http_server.h"
@@ -48,6 +51,8 @@ struct ServerArgs {
   std::string database;
   std::string cluster_id = "cairn";
   int keepstores = 1;
+  bool keepstores_given = false;  // --keepstores was on the command line
+  std::vector<std::string> volumes;
   int threads = 8;
 };
 
@@ -132,7 +137,15 @@ Status RegisterKeepstores(metadata::Catalog* catalog, const std::string& host,
   return Status::OK();
 }
 
-Status RunServer(const ServerArgs& args) {
+Status RunServer(ServerArgs args) {
+  if (!args.volumes.empty()) {
+    if (args.keepstores_given && args.keepstores != static_cast<int>(args.volumes.size())) {
+      return InvalidArgumentError("--keepstores " + std::to_string(args.keepstores) + " but " +
+                                  std::to_string(args.volumes.size()) +
+                                  " --volume: one keepstore runs on each volume");
+    }
+    args.keepstores = static_cast<int>(args.volumes.size());
+  }
   if (args.keepstores < 1 || args.keepstores > 16) {
     return InvalidArgumentError("--keepstores must be 1..16");
   }
@@ -173,9 +186,18 @@ Status RunServer(const ServerArgs& args) {
       Log(std::string(who) + httpd::FormatRequestLogEntry(e));
     };
   };
+  ObjectVolumeClients object_clients;  // declared before the services: destroyed after them
   for (int i = 0; i < args.keepstores; ++i) {
     blockstore::KeepstoreServiceOptions ks;
-    ks.volume_dirs = {(data / "keep" / std::to_string(i)).string()};
+    if (args.volumes.empty()) {
+      ks.volume_dirs = {(data / "keep" / std::to_string(i)).string()};
+    } else if (!IsObjectVolume(args.volumes[i])) {
+      ks.volume_dirs = {args.volumes[i]};
+    } else {
+      CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<blockstore::Volume> volume,
+                             OpenObjectVolume(args.volumes[i], args.threads + 4, object_clients));
+      ks.volumes.push_back(std::move(volume));
+    }
     ks.authenticator = &authenticator;
     ks.blob_signing_key = key;
     ks.log = [](std::string_view m) { Log("keepstore: " + std::string(m)); };
@@ -270,8 +292,13 @@ void RegisterServerCommand(CLI::App& app, RunState* state) {
                   "Catalog database DSN (default: SQLite DATA/catalog.db; or postgresql://…)");
   cmd->add_option("--cluster-id", args.cluster_id, "5 characters [a-z0-9] starting every uuid")
       ->capture_default_str();
-  cmd->add_option("--keepstores", args.keepstores, "Keepstores to run, each on its own volume")
-      ->capture_default_str();
+  CLI::Option* keepstores =
+      cmd->add_option("--keepstores", args.keepstores, "Keepstores to run, each on its own volume")
+          ->capture_default_str();
+  cmd->add_option("--volume", args.volumes,
+                  "Volume of the next keepstore (repeatable; one keepstore each): a directory, "
+                  "s3://BUCKET[/PREFIX] or swift://CONTAINER[/PREFIX] with credentials from the "
+                  "environment (default: DATA/keep/<i>)");
   cmd->add_option("--threads", args.threads, "Requests each service handles at once")
       ->capture_default_str();
   cmd->footer(
@@ -283,6 +310,9 @@ void RegisterServerCommand(CLI::App& app, RunState* state) {
       "  export CAIRN_API_HOST=127.0.0.1:9100 CAIRN_API_TOKEN=$(cat ~/cairn-data/admin.token)\n"
       "  cairn put ./run42 && cairn ls\n"
       "\n"
+      "Cairn's blocks in an object store (credentials as the aws / swift CLIs read them):\n"
+      "  cairn server --data ~/cairn-data --volume s3://my-bucket/keep\n"
+      "\n"
       "The same parts on separate hosts (PostgreSQL for the catalog, copy the key file to every\n"
       "host):\n"
       "  cairn api --listen 10.0.0.1:9100 --database postgresql://cairn@db/cairn \\\n"
@@ -290,7 +320,8 @@ void RegisterServerCommand(CLI::App& app, RunState* state) {
       "  cairn keepstore --listen 10.0.0.2:25107 --volume /srv/keep0 \\\n"
       "      --blob-signing-key-file /etc/cairn/blob-signing.key --api-host 10.0.0.1:9100\n"
       "  cairn keep-service add 10.0.0.2:25107      # as the admin, once per keepstore");
-  cmd->callback([state] {
+  cmd->callback([state, keepstores] {
+    args.keepstores_given = keepstores->count() > 0;
     Status s = RunServer(args);
     if (!s.ok()) state->exit_code = ReportError(s);
   });
