@@ -13,6 +13,10 @@ uploads a random object of --mib MiB with boto3, imports it by reference (`cairn
               fetched per read, from its user.cairn.stats xattr) against the same number of
               direct ranged GETs of 4 KiB from the object store (boto3 get_object Range).
 The mount and `cairn get` read through the gateway of `cairn server` (no AWS_* variables).
+Then the same bytes as Cairn's own blocks (`cairn put`), --runs times with a fresh disk cache:
+  `cairn get`, `cat` through a fresh mount (cold: blocks fetched from the keepstore and written
+  to the disk block cache) and `cat` through a second fresh mount on the same --disk-cache-dir
+  (warm disk cache, cold memory cache).
 """
 import argparse
 import json
@@ -88,6 +92,7 @@ def main():
             admin = f.read().strip()
         env = dict(os.environ, CAIRN_API_HOST=f"127.0.0.1:{port}", CAIRN_API_TOKEN=admin,
                    HOME=os.path.join(work, "home"))
+        env.pop("XDG_CACHE_HOME", None)  # the mounts' disk cache stays under work/home
         noaws = {k: v for k, v in env.items() if k not in AWS_VARS}
 
         src = os.path.join(work, "src.bin")
@@ -103,8 +108,9 @@ def main():
         path = os.path.join(mnt, "by_id", uuid, "data.bin")
         nbytes = args.mib << 20
 
-        def mount():
-            subprocess.run([cairn, "mount", mnt], env=noaws, check=True, capture_output=True)
+        def mount(*extra):
+            subprocess.run([cairn, "mount", mnt, *extra], env=noaws, check=True,
+                           capture_output=True)
 
         def unmount():
             subprocess.run(["fusermount3", "-u", mnt], check=True, capture_output=True)
@@ -172,6 +178,38 @@ def main():
               f"{per_read / 1024:.0f} KiB | {bad} |")
         print(f"| boto3 get_object Range (direct) | {pct(direct, 50) * 1e3:.2f} | "
               f"{pct(direct, 99) * 1e3:.2f} | {len(direct) / sum(direct):.0f} | 4 KiB | {dbad} |")
+        sys.stdout.flush()
+
+        # Cairn's own blocks: a first read fills the disk cache, a second mount reads from it.
+        local = subprocess.run([cairn, "put", "-q", src, "--name", "bench-local"], env=env,
+                               check=True, capture_output=True).stdout.decode().split()[0]
+        lpath = os.path.join(mnt, "by_id", local, "src.bin")
+        times = {"cairn get": [], "cat through cairn mount, cold": [],
+                 "cat through cairn mount, warm disk cache": []}
+        for run in range(args.runs):
+            got = os.path.join(work, "got.bin")
+            start = time.perf_counter()
+            subprocess.run([cairn, "get", "-q", f"{local}/src.bin", got], env=noaws, check=True)
+            times["cairn get"].append(time.perf_counter() - start)
+            os.unlink(got)
+            cache_dir = os.path.join(work, f"disk-cache-{run}")
+            for name in list(times)[1:]:
+                mount("--disk-cache-dir", cache_dir)
+                try:
+                    start = time.perf_counter()
+                    subprocess.run(["cat", lpath], stdout=subprocess.DEVNULL, check=True)
+                    times[name].append(time.perf_counter() - start)
+                finally:
+                    unmount()
+            shutil.rmtree(cache_dir, ignore_errors=True)
+        print(f"\nsequential read of the same {nbytes / 1e6:.0f} MB as Cairn blocks (cairn put; "
+              f"median of {args.runs}, fresh mount each read)\n")
+        print("| command | wall s | MB/s | share of cairn get |")
+        print("|---|---:|---:|---:|")
+        base = statistics.median(times["cairn get"])
+        for name, ts in times.items():
+            t = statistics.median(ts)
+            print(f"| {name} | {t:.2f} | {nbytes / t / 1e6:.0f} | {base / t:.2f} |")
         sys.stdout.flush()
     finally:
         if mounted(mnt):

@@ -132,7 +132,8 @@ check "keep end to end (PostgreSQL)" python3 tests/integration/keep_e2e.py "$bui
   --big-mib 65 --database "${CAIRN_TEST_POSTGRES_DSN%/*}/cairn_e2e"
 # `cairn mount` on a real FUSE mount (issue 8): tools read the same bytes as `cairn get`.
 check "mount end to end (FUSE)" python3 tests/integration/mount_e2e.py "$build/cairn"
-# Random 4 KiB reads of an S3 object by reference through the mount: ranges, < 1 MiB per read.
+# Random 4 KiB reads of an S3 object by reference through the mount: ranges, < 1 MiB per read;
+# a collection mixing local blocks, S3 and Swift (RGW's ST_*) objects; the disk block cache.
 check "mount ranged reads of external objects (FUSE, RGW)" \
   python3 tests/integration/mount_ranges_e2e.py "$build/cairn"
 

@@ -112,6 +112,7 @@ class Env:
 
     def env(self, token):
         e = dict(os.environ)
+        e.pop("XDG_CACHE_HOME", None)  # the mounts' disk block cache stays under work/home
         e.update({"CAIRN_API_HOST": self.api, "CAIRN_API_TOKEN": token,
                   "HOME": os.path.join(self.work, "home")})
         return e

@@ -1,6 +1,7 @@
 // cairn mount — collections as plain files over FUSE 3 (docs/mount.md; src/cairn/mount).
 //
 //   cairn mount MOUNTPOINT [--foreground] [--collection ID] [--ttl S] [--cache-mib N]
+//               [--disk-cache-dir DIR] [--disk-cache-mib N]
 //   cairn mount --exec MOUNTPOINT -- CMD ARGS...   mount, run CMD, unmount, exit with its status
 //   cairn mount --unmount MOUNTPOINT               fusermount3 -u
 //
@@ -27,6 +28,7 @@
 
 #include "cairn/cli/command.h"
 #include "cairn/client/catalog_client.h"
+#include "cairn/client/disk_block_cache.h"
 #include "cairn/client/keep_client.h"
 #include "cairn/http/curl_http_client.h"
 #include "cairn/io/env.h"
@@ -53,8 +55,10 @@ struct MountArgs {
   std::string spool_dir;  // --read-write: empty means ~/.cache/cairn/mount/spool-<pid>
   int64_t spool_mib = 0;  // 0: 16 GiB
   int ttl_seconds = 60;
-  int64_t cache_mib = 0;     // 0: min(1 GiB, RAM / 8)
-  int readahead_blocks = 0;  // 0: from the cache size
+  int64_t cache_mib = 0;        // 0: min(1 GiB, RAM / 8)
+  std::string disk_cache_dir;   // empty: $XDG_CACHE_HOME or ~/.cache, then cairn/blocks
+  int64_t disk_cache_mib = -1;  // -1: min(10 GiB, 10% of the free space); 0: no disk cache
+  int readahead_blocks = 0;     // 0: from the cache size
   int threads = 16;
   bool foreground = false;
   bool exec = false;
@@ -84,9 +88,8 @@ struct MountSession {
   std::unique_ptr<mount::FuseMount> fuse;
 };
 
-// The spool of a read-write mount: --spool, else $XDG_CACHE_HOME or ~/.cache, cairn/mount.
-std::string SpoolDir(const MountArgs& args) {
-  if (!args.spool_dir.empty()) return args.spool_dir;
+// $XDG_CACHE_HOME, else ~/.cache, else /tmp.
+std::string CacheBase() {
   std::string base;
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
     base = xdg;
@@ -95,7 +98,13 @@ std::string SpoolDir(const MountArgs& args) {
   } else {
     base = "/tmp";
   }
-  return base + "/cairn/mount/spool-" + std::to_string(::getpid());
+  return base;
+}
+
+// The spool of a read-write mount: --spool, else $XDG_CACHE_HOME or ~/.cache, cairn/mount.
+std::string SpoolDir(const MountArgs& args) {
+  if (!args.spool_dir.empty()) return args.spool_dir;
+  return CacheBase() + "/cairn/mount/spool-" + std::to_string(::getpid());
 }
 
 // Connects to the catalog (checking the token), then mounts.
@@ -121,6 +130,7 @@ Result<std::unique_ptr<MountSession>> StartMount(const MountArgs& args) {
         "~/.config/cairn/config");
   }
   if (args.ttl_seconds < 0) return InvalidArgumentError("--ttl must be 0 or more");
+  if (args.disk_cache_mib < -1) return InvalidArgumentError("--disk-cache-mib must be 0 or more");
   if (args.threads < 1) return InvalidArgumentError("--threads must be 1 or more");
   const uint64_t cache_bytes =
       args.cache_mib > 0 ? static_cast<uint64_t>(args.cache_mib) * kMiB : DefaultCacheBytes();
@@ -142,8 +152,26 @@ Result<std::unique_ptr<MountSession>> StartMount(const MountArgs& args) {
   keep_options.token = token;
   keep_options.cache_bytes = cache_bytes;
   keep_options.prefetch_threads = std::clamp(readahead, 2, 4);
-  CAIRN_ASSIGN_OR_RETURN(s->keep, client::KeepClient::Create(s->http.get(), s->catalog.get(),
-                                                             io::Env::Default(), keep_options));
+  if (args.disk_cache_mib != 0) {
+    keep_options.disk_cache_dir =
+        args.disk_cache_dir.empty() ? CacheBase() + "/cairn/blocks" : args.disk_cache_dir;
+    keep_options.disk_cache_bytes =
+        args.disk_cache_mib > 0
+            ? static_cast<uint64_t>(args.disk_cache_mib) * kMiB
+            : client::DiskBlockCache::DefaultMaxBytes(keep_options.disk_cache_dir);
+  }
+  Result<std::unique_ptr<client::KeepClient>> keep =
+      client::KeepClient::Create(s->http.get(), s->catalog.get(), io::Env::Default(), keep_options);
+  if (!keep.ok() && keep_options.disk_cache_bytes > 0 && args.disk_cache_dir.empty() &&
+      args.disk_cache_mib < 0) {
+    // The default disk cache is a convenience: without a usable cache dir, mount without it.
+    std::fprintf(stderr, "cairn: mount: no disk block cache: %s\n",
+                 std::string(keep.status().message()).c_str());
+    keep_options.disk_cache_bytes = 0;
+    keep = client::KeepClient::Create(s->http.get(), s->catalog.get(), io::Env::Default(),
+                                      keep_options);
+  }
+  CAIRN_ASSIGN_OR_RETURN(s->keep, std::move(keep));
   s->collections = std::make_unique<mount::CatalogCollectionSource>(s->catalog.get());
   s->blocks = std::make_unique<mount::KeepBlockSource>(s->keep.get());
   s->tree = std::make_unique<mount::CollectionTree>(
@@ -333,6 +361,11 @@ void RegisterMountCommand(CLI::App& app, RunState* state) {
                   "Seconds listings and attributes are trusted (default 60)");
   cmd->add_option("--cache-mib", args.cache_mib,
                   "Block cache in memory, MiB (default: min(1024, RAM/8))");
+  cmd->add_option("--disk-cache-dir", args.disk_cache_dir,
+                  "Block cache on disk, shared by mounts (default: ~/.cache/cairn/blocks)");
+  cmd->add_option("--disk-cache-mib", args.disk_cache_mib,
+                  "Block cache on disk, MiB; 0 turns it off (default: min(10240, 10% of the "
+                  "free space))");
   cmd->add_option("--readahead-blocks", args.readahead_blocks,
                   "Largest readahead window of a file, in 64 MiB blocks (default: cache/4)");
   cmd->add_option("--threads", args.threads, "Requests served at once (default 16)");

@@ -71,6 +71,11 @@ Result<std::unique_ptr<KeepClient>> KeepClient::Create(http::HttpClient* http,
                          ThreadPool::Create({.num_threads = client->options_.prefetch_threads,
                                              .queue_capacity = static_cast<size_t>(
                                                  client->options_.prefetch_threads)}));
+  if (client->options_.disk_cache_bytes > 0) {
+    CAIRN_ASSIGN_OR_RETURN(
+        client->disk_cache_,
+        DiskBlockCache::Create(client->options_.disk_cache_dir, client->options_.disk_cache_bytes));
+  }
   return client;
 }
 
@@ -230,8 +235,15 @@ Result<std::vector<KeepService>> KeepClient::ReadOrder(const manifest::Locator& 
 
 Result<Block> KeepClient::Get(const manifest::Locator& locator) {
   if (locator.IsEmptyBlock()) return std::make_shared<const std::string>();
-  return cache_.GetOrFetch(std::string(locator.hash().hex()),
-                           [&]() -> Result<Block> { return Fetch(locator); });
+  return cache_.GetOrFetch(std::string(locator.hash().hex()), [&]() -> Result<Block> {
+    // External locators' hashes are derived from their hints: a file could not be checked.
+    if (!disk_cache_ || locator.IsExternal()) return Fetch(locator);
+    if (Block block = disk_cache_->Lookup(locator.hash(), locator.size())) return block;
+    CAIRN_ASSIGN_OR_RETURN(Block block, Fetch(locator));
+    // A full disk only costs the next reader a fetch.
+    disk_cache_->Insert(locator.hash(), *block).IgnoreError();
+    return block;
+  });
 }
 
 void KeepClient::Prefetch(const manifest::Locator& locator) {

@@ -10,7 +10,8 @@
 // rendezvous order. Each reply is checked while it arrives: a body longer than the size hint is
 // cut, and the MD5 and length are compared at the end; a mismatch (a corrupt replica, a cut
 // reply) moves on to the next service, as does a 404. Blocks go through a BlockCache (LRU by
-// bytes); Prefetch fetches blocks in the background for sequential readers. External-object
+// bytes), then, when enabled, a DiskBlockCache (Cairn's own blocks only, MD5-checked when read
+// back); Prefetch fetches blocks in the background for sequential readers. External-object
 // locators (+B/+C) go to +K services first, then to `gateway` services in rendezvous order; their
 // hash is derived, so only their length is checked (the gateway pins the object's ETag/version).
 // GetRange reads part of an external-object chunk (`Range: bytes=a-b`, answered 206 by a
@@ -40,6 +41,7 @@
 
 #include "cairn/client/block_cache.h"
 #include "cairn/client/catalog_client.h"
+#include "cairn/client/disk_block_cache.h"
 #include "cairn/common/result.h"
 #include "cairn/common/thread_pool.h"
 #include "cairn/http/http_client.h"
@@ -62,6 +64,10 @@ struct KeepClientOptions {
   objstore::RetryOptions retry{.max_attempts = 3, .max_data_loss_retries = 0};
   // How long the service list is trusted (Go SDK: re-polls every 5 minutes).
   std::chrono::seconds services_ttl{300};
+  // Second cache level on disk (DiskBlockCache), consulted after a miss in memory and filled
+  // after a verified whole-block read of Cairn's own blocks; off (0 bytes) by default.
+  std::string disk_cache_dir{};
+  uint64_t disk_cache_bytes = 0;
 };
 
 // Bytes received from services by reads (whole blocks and ranges; failed attempts included).
@@ -119,6 +125,10 @@ class KeepClient {
   bool IsCached(const manifest::Locator& locator) const;
 
   BlockCacheStats cache_stats() const { return cache_.stats(); }
+  // The disk cache's counters; all zero when it is off.
+  DiskBlockCacheStats disk_cache_stats() const {
+    return disk_cache_ ? disk_cache_->stats() : DiskBlockCacheStats{};
+  }
   FetchStats fetch_stats() const;
 
  private:
@@ -144,6 +154,7 @@ class KeepClient {
   objstore::RetryPolicy retry_policy_;
   std::unique_ptr<objstore::SeededRandom> random_;
   BlockCache cache_;
+  std::unique_ptr<DiskBlockCache> disk_cache_;  // null when off
   std::unique_ptr<ThreadPool> prefetch_pool_;
   std::atomic<uint64_t> blocks_fetched_{0};
   std::atomic<uint64_t> block_bytes_{0};

@@ -26,10 +26,16 @@ Result<client::Collection> CatalogCollectionSource::Get(std::string_view id) {
 
 std::string KeepBlockSource::StatsJson() {
   client::FetchStats f = keep_->fetch_stats();
+  client::DiskBlockCacheStats d = keep_->disk_cache_stats();
   return "{\"blocks\":" + std::to_string(f.blocks) +
          ",\"block_bytes\":" + std::to_string(f.block_bytes) +
          ",\"ranges\":" + std::to_string(f.ranges) +
-         ",\"range_bytes\":" + std::to_string(f.range_bytes) + "}";
+         ",\"range_bytes\":" + std::to_string(f.range_bytes) +
+         ",\"disk_hits\":" + std::to_string(d.hits) +
+         ",\"disk_hit_bytes\":" + std::to_string(d.hit_bytes) +
+         ",\"disk_writes\":" + std::to_string(d.writes) +
+         ",\"disk_corrupt\":" + std::to_string(d.corrupt) +
+         ",\"disk_bytes\":" + std::to_string(d.bytes) + "}";
 }
 
 }  // namespace cairn::mount

@@ -85,7 +85,8 @@ class KeepBlockSource : public BlockSource {
                                uint64_t length) override {
     return keep_->GetRange(locator, offset, length);
   }
-  // {"blocks":…,"block_bytes":…,"ranges":…,"range_bytes":…} (client::FetchStats).
+  // {"blocks":…,"block_bytes":…,"ranges":…,"range_bytes":…} (client::FetchStats), then the
+  // disk cache's "disk_hits", "disk_hit_bytes", "disk_writes", "disk_corrupt", "disk_bytes".
   std::string StatsJson() override;
 
  private:
