@@ -11,6 +11,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libsqlite3-dev libpq-dev nlohmann-json3-dev postgresql fuse3 libfuse3-dev
   time s3cmd rclone
+  keystone python3-keystoneclient python3-swiftclient uwsgi-core uwsgi-plugin-python3
 )
 
 missing=()

@@ -16,6 +16,7 @@ cleanup() {
   scripts/object-store stop "$store" >/dev/null 2>&1 || true
   scripts/object-store stop "$swift_store" >/dev/null 2>&1 || true
   scripts/postgres stop "$pg" >/dev/null 2>&1 || true
+  scripts/keystone stop "$work/keystone" >/dev/null 2>&1 || true
   rm -rf "$work" "$pg"
 }
 trap cleanup EXIT
@@ -27,6 +28,10 @@ check() {  # check NAME COMMAND...: counts a step
 }
 
 start=$(date +%s)
+# Keystone first (port 18500, 16 s tokens for the re-auth test): it writes the options with which
+# RGW accepts its v3 tokens on the Swift API (CAIRN_OBJECT_STORE_RGW_CONF, CAIRN_KEYSTONE_*).
+ks_env=$(CAIRN_KEYSTONE_TOKEN_SECONDS=16 scripts/keystone start "$work/keystone")
+eval "$ks_env"
 # Captured first: under `set -e`, a failed command substitution inside eval would go unnoticed.
 env_lines=$(scripts/object-store start "$store")
 eval "$env_lines"
@@ -141,6 +146,8 @@ check "mount ranged reads of external objects (FUSE, RGW)" \
 check "external objects end to end" tests/integration/external_e2e.sh "$build/cairn"
 # Keepstore volumes on S3 and Swift buckets (issue 7, item 5) on this RGW (S3 and its ST_* Swift).
 check "object-store volumes end to end" tests/integration/object_volume_e2e.sh "$build/cairn"
+# Swift remotes, cairn obj and import with Keystone v3 (OS_*) on Keystone + this RGW.
+check "keystone end to end" tests/integration/keystone_e2e.sh "$build/cairn"
 
 echo "integration: $passed passed, $failed failed"
 ((failed == 0))

@@ -124,12 +124,14 @@ Result<std::shared_ptr<objstore::ObjectStore>> OpenRemoteStore(const GatewayRemo
   std::string endpoint = remote.endpoint;
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   if (remote.kind == manifest::ObjectStoreKind::kSwift) {
-    objstore::swift::SwiftSettings settings;
-    settings.version = objstore::swift::AuthVersion::kV1;
-    settings.auth_url = endpoint;
-    settings.user = remote.credentials.access_key_id;
-    settings.key = remote.credentials.secret_access_key;
-    settings.region = remote.region;
+    // Tempauth, or Keystone v3 when the sealed session token carries a scope.
+    CAIRN_ASSIGN_OR_RETURN(
+        objstore::swift::SwiftSettings settings,
+        objstore::swift::FromRemoteFields({.endpoint = endpoint,
+                                           .user = remote.credentials.access_key_id,
+                                           .secret = remote.credentials.secret_access_key,
+                                           .scope = remote.credentials.session_token},
+                                          remote.region));
     struct Holder {
       std::unique_ptr<objstore::swift::SwiftClient> client;
       std::unique_ptr<objstore::swift::SwiftObjectStore> store;

@@ -209,16 +209,17 @@ Status RunAdd(const RemoteArgs& args) {
     if (args.region.empty()) body["region"] = s3.region;
     if (args.endpoint.empty()) body["endpoint"] = s3.endpoint_url;
   } else if (args.kind == "swift") {
-    // Swift: tempauth (v1) as the swift CLI reads it; the endpoint is the auth URL.
+    // Swift: tempauth (ST_*) or Keystone v3 (OS_*) as the swift CLI reads them, from the
+    // environment only; the endpoint is the auth URL, the Keystone scope is sealed too.
     CAIRN_ASSIGN_OR_RETURN(objstore::swift::SwiftSettings swift, ResolveSwift());
-    if (swift.version != objstore::swift::AuthVersion::kV1) {
-      return InvalidArgumentError(
-          "swift remotes sign in with tempauth (ST_AUTH, ST_USER, ST_KEY); Keystone remotes are "
-          "not supported yet");
-    }
-    body["access_key_id"] = swift.user;
-    body["secret_access_key"] = swift.key;
-    if (args.endpoint.empty()) body["endpoint"] = swift.auth_url;
+    if (!args.endpoint.empty()) swift.auth_url = args.endpoint;
+    CAIRN_ASSIGN_OR_RETURN(objstore::swift::SwiftRemoteFields fields,
+                           objstore::swift::ToRemoteFields(swift));
+    body["access_key_id"] = fields.user;
+    body["secret_access_key"] = fields.secret;
+    body["session_token"] = fields.scope;
+    body["endpoint"] = fields.endpoint;
+    if (args.region.empty()) body["region"] = swift.region;
   } else {
     return InvalidArgumentError("--kind must be s3 or swift, not \"" + args.kind + "\"");
   }
@@ -421,15 +422,17 @@ void RegisterRemoteCommands(CLI::App& app, RunState* state) {
   CLI::App* add = remote->add_subcommand("add", "Register an object store and its buckets");
   add->add_option("NAME", args.name, "Name of the remote")->required();
   add->add_option("--kind", args.kind, "s3 (default) or swift");
-  add->add_option("--endpoint", args.endpoint,
-                  "URL of the store (default: AWS_ENDPOINT_URL for s3, ST_AUTH for swift)");
+  add->add_option(
+      "--endpoint", args.endpoint,
+      "URL of the store (default: AWS_ENDPOINT_URL for s3; ST_AUTH or OS_AUTH_URL for swift)");
   add->add_option("--region", args.region, "Region (default: as the aws CLI finds it)");
   add->add_option("--buckets", args.buckets, "Buckets, comma-separated")->required();
   add->add_option("--profile", args.profile, "Credentials from this profile of ~/.aws");
   add->footer(
       "Credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or --profile) for s3,\n"
-      "ST_USER/ST_KEY (tempauth, endpoint ST_AUTH) for swift; the catalog keeps them sealed and "
-      "never returns them.");
+      "ST_USER/ST_KEY (tempauth, endpoint ST_AUTH) or Keystone v3 OS_AUTH_URL/OS_USERNAME/\n"
+      "OS_PASSWORD/OS_PROJECT_NAME (and OS_*_DOMAIN_NAME, OS_REGION_NAME, OS_INTERFACE) for\n"
+      "swift, never from arguments; the catalog keeps them sealed and never returns them.");
   common(add, RunAdd);
   common(remote->add_subcommand("ls", "List your remotes"), RunList);
   CLI::App* rm = remote->add_subcommand("rm", "Remove a remote");

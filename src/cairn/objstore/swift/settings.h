@@ -60,6 +60,27 @@ using SwiftEnvironment = std::map<std::string, std::string, std::less<>>;
 // kInvalidArgument for a half-given set (a user without a key, an unknown auth version).
 Result<SwiftSettings> ResolveSwiftSettings(const SwiftEnvironment& environment);
 
+// How a Swift remote keeps its settings in the catalog's sealed credentials (cairn remote add,
+// the gateway's OpenRemoteStore): `endpoint` is the auth URL, `user` and `secret` the tempauth
+// user and key or the Keystone user name and password, and `scope` the rest of a Keystone v3
+// sign-in ("keystone-v3" then "\nfield=value" lines: user id, project, domains, interface);
+// empty for tempauth. The region travels as the remote's region. Every part is sealed but the
+// endpoint and region.
+struct SwiftRemoteFields {
+  std::string endpoint;
+  std::string user;
+  std::string secret;
+  std::string scope;
+};
+
+// kInvalidArgument for pre-authenticated settings (a token expires; a remote must sign in) and
+// for a field holding a newline.
+Result<SwiftRemoteFields> ToRemoteFields(const SwiftSettings& settings);
+
+// The settings ToRemoteFields was given (region from the remote). kInvalidArgument for a scope
+// it did not write (the message does not echo it).
+Result<SwiftSettings> FromRemoteFields(const SwiftRemoteFields& fields, const std::string& region);
+
 }  // namespace cairn::objstore::swift
 
 #endif  // CAIRN_OBJSTORE_SWIFT_SETTINGS_H_

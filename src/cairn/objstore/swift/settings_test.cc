@@ -71,5 +71,70 @@ TEST(SwiftSettingsTest, MissingOrHalfGivenCredentials) {
               StatusIs(StatusCode::kInvalidArgument));
 }
 
+TEST(SwiftSettingsTest, MissingKeystoneVariableIsNamed) {
+  Result<SwiftSettings> r = ResolveSwiftSettings({{"OS_AUTH_URL", "http://k:5000/v3"},
+                                                  {"OS_USERNAME", "alice"},
+                                                  {"OS_PASSWORD", "secret-pw"}});
+  EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_NE(r.status().message().find("OS_PROJECT_NAME (or OS_PROJECT_ID) is not set"),
+            std::string::npos);
+  EXPECT_EQ(r.status().message().find("secret-pw"), std::string::npos);
+  Result<SwiftSettings> no_key =
+      ResolveSwiftSettings({{"ST_AUTH", "http://h/auth/v1.0"}, {"ST_USER", "test:tester"}});
+  EXPECT_NE(no_key.status().message().find("ST_KEY is not set"), std::string::npos);
+}
+
+TEST(SwiftSettingsTest, KeystoneRemoteFieldsRoundTrip) {
+  ASSERT_OK_AND_ASSIGN(SwiftSettings s, ResolveSwiftSettings({{"OS_AUTH_URL", "http://k:5000/v3"},
+                                                              {"OS_USERNAME", "alice"},
+                                                              {"OS_PASSWORD", "pw"},
+                                                              {"OS_PROJECT_NAME", "proj"},
+                                                              {"OS_USER_DOMAIN_NAME", "Users"},
+                                                              {"OS_REGION_NAME", "RegionTwo"},
+                                                              {"OS_INTERFACE", "internal"}}));
+  ASSERT_OK_AND_ASSIGN(SwiftRemoteFields f, ToRemoteFields(s));
+  EXPECT_EQ(f.endpoint, "http://k:5000/v3");
+  EXPECT_EQ(f.user, "alice");
+  EXPECT_EQ(f.secret, "pw");
+  EXPECT_TRUE(f.scope.starts_with("keystone-v3\n"));
+  ASSERT_OK_AND_ASSIGN(SwiftSettings back, FromRemoteFields(f, "RegionTwo"));
+  EXPECT_EQ(back.version, AuthVersion::kV3);
+  EXPECT_EQ(back.auth_url, s.auth_url);
+  EXPECT_EQ(back.username, "alice");
+  EXPECT_EQ(back.password, "pw");
+  EXPECT_EQ(back.project_name, "proj");
+  EXPECT_EQ(back.user_domain_name, "Users");
+  EXPECT_EQ(back.user_domain_id, "");
+  EXPECT_EQ(back.project_domain_id, "default");
+  EXPECT_EQ(back.region, "RegionTwo");
+  EXPECT_EQ(back.interface, "internal");
+}
+
+TEST(SwiftSettingsTest, TempauthRemoteFieldsHaveNoScope) {
+  ASSERT_OK_AND_ASSIGN(SwiftSettings s, ResolveSwiftSettings({{"ST_AUTH", "http://h/auth/v1.0"},
+                                                              {"ST_USER", "test:tester"},
+                                                              {"ST_KEY", "testing"}}));
+  ASSERT_OK_AND_ASSIGN(SwiftRemoteFields f, ToRemoteFields(s));
+  EXPECT_EQ(f.scope, "");
+  ASSERT_OK_AND_ASSIGN(SwiftSettings back, FromRemoteFields(f, ""));
+  EXPECT_EQ(back.version, AuthVersion::kV1);
+  EXPECT_EQ(back.user, "test:tester");
+  EXPECT_EQ(back.key, "testing");
+}
+
+TEST(SwiftSettingsTest, RemoteFieldsRefuseTokensAndForeignScopes) {
+  ASSERT_OK_AND_ASSIGN(SwiftSettings pre, ResolveSwiftSettings({{"OS_STORAGE_URL", "http://s/v1"},
+                                                                {"OS_AUTH_TOKEN", "tok"}}));
+  EXPECT_THAT(ToRemoteFields(pre), StatusIs(StatusCode::kInvalidArgument));
+  SwiftRemoteFields f{.endpoint = "http://k/v3", .user = "u", .secret = "p", .scope = "other"};
+  EXPECT_THAT(FromRemoteFields(f, ""), StatusIs(StatusCode::kInvalidArgument));
+  f.scope = "keystone-v3\npassword=x";
+  EXPECT_THAT(FromRemoteFields(f, ""), StatusIs(StatusCode::kInvalidArgument));
+  SwiftSettings bad = pre;
+  bad.version = AuthVersion::kV3;
+  bad.project_name = "a\nb";
+  EXPECT_THAT(ToRemoteFields(bad), StatusIs(StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace cairn::objstore::swift
