@@ -29,21 +29,29 @@ extern char** environ;
 namespace cairn::cli {
 
 // A JSON string literal of `s` (obj_transfer_commands.h).
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
+void AppendJsonString(std::string_view s, std::string* out) {
+  *out += '"';
   for (unsigned char c : s) {
     if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
+      *out += '\\';
+      *out += static_cast<char>(c);
+    } else if (c == '\n') {
+      *out += "\\n";
     } else if (c < 0x20) {
       char buf[8];
       std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
+      *out += buf;
     } else {
-      out += static_cast<char>(c);
+      *out += static_cast<char>(c);
     }
   }
-  return out + "\"";
+  *out += '"';
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out;
+  AppendJsonString(s, &out);
+  return out;
 }
 
 namespace {

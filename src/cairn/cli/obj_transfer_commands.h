@@ -57,6 +57,8 @@ Result<S3Path> ParseS3Path(std::string_view url);
 // `s` as a JSON string literal (quotes, backslashes and control characters escaped), for the
 // --json output of the obj commands.
 std::string JsonString(std::string_view s);
+// The same, appended to *out (for large texts: no second copy).
+void AppendJsonString(std::string_view s, std::string* out);
 
 // Adds `cp` and `mv` to the `obj` command group.
 void RegisterObjTransferCommands(CLI::App* obj, RunState* state);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cairn/cli/command.h"
+#include "cairn/cli/obj_transfer_commands.h"
 #include "cairn/client/catalog_client.h"
 #include "cairn/http/curl_http_client.h"
 #include "cairn/io/env.h"
@@ -75,15 +76,21 @@ class Api {
 
   Result<Json> Call(std::string_view method, const std::string& path, const Json& body,
                     std::string_view what) {
+    if (body.is_null()) return CallText(method, path, nullptr, what);
+    const std::string text = body.dump();
+    return CallText(method, path, &text, what);
+  }
+
+  // The same with the body's JSON text already made (nullptr: no body).
+  Result<Json> CallText(std::string_view method, const std::string& path, const std::string* body,
+                        std::string_view what) {
     http::HttpRequest request;
     request.method = std::string(method);
     request.url = base_url_ + path;
     request.headers.emplace_back("Authorization", "Bearer " + token_);
-    std::string text;
-    if (!body.is_null()) {
-      text = body.dump();
+    if (body != nullptr) {
       request.headers.emplace_back("Content-Type", "application/json");
-      request.body = http::RequestBody::FromBytes(text);
+      request.body = http::RequestBody::FromBytes(*body);
     }
     request.timeout = std::chrono::minutes(10);
     CAIRN_ASSIGN_OR_RETURN(http::HttpResponse response,
@@ -391,9 +398,21 @@ Status RunImport(const RemoteArgs& args) {
     } while (!options.marker.empty());
   }
   std::string name = args.name.empty() ? "import of " + args.source : args.name;
+  // The request body is written straight from the manifest text (no JSON value holding another
+  // copy), the tree is freed before it grows, and the reply leaves the manifest out: at 50,000
+  // objects that took the peak from 117 MB to a third of it.
+  std::string body = "{\"name\":";
+  AppendJsonString(name, &body);
+  body += ",\"manifest_text\":";
+  {
+    const std::string text = m.ToText();
+    m = manifest::Manifest();
+    body.reserve(body.size() + text.size() + text.size() / 16 + 16);
+    AppendJsonString(text, &body);
+  }
+  body += '}';
   CAIRN_ASSIGN_OR_RETURN(
-      Json saved, api.Call("POST", "/v1/collections",
-                           {{"manifest_text", m.ToText()}, {"name", name}}, "save collection"));
+      Json saved, api.CallText("POST", "/v1/collections?manifest=false", &body, "save collection"));
   std::fprintf(
       stderr,
       "cairn: imported %lld objects (%lld pinned to a version, the others to their ETag)%s\n",

@@ -423,8 +423,12 @@ class ApiHandler {
     if (r.Is("POST", 1)) {
       CAIRN_ASSIGN_OR_RETURN(Fields f, Body(r));
       CAIRN_ASSIGN_OR_RETURN(CollectionFields fields, CollectionFieldsOf(f));
+      // ?manifest=false: the reply leaves the (signed) manifest out, for writers that need only
+      // the uuid and PDH of what they saved (an import of 100,000 objects: ~20 MB less to send).
+      CAIRN_ASSIGN_OR_RETURN(bool with_manifest, Flag(r, "manifest"));
+      if (!r.Query("manifest").has_value()) with_manifest = true;
       CAIRN_ASSIGN_OR_RETURN(Collection c, catalog_->CreateCollection(r.caller, fields));
-      return ToJson(c, true);
+      return ToJson(c, with_manifest);
     }
     if (r.Is("GET", 1)) {
       CollectionFilter filter;

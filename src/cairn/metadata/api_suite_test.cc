@@ -290,6 +290,15 @@ TEST_P(CatalogSuite, CreateStoresUnsignedAndReturnsSigned) {
   ASSERT_OK_AND_ASSIGN(sql::Rows rows, db_->Query("SELECT manifest_text FROM collection_versions"));
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0].text(), stored);
+  // ?manifest=false: the same save, a reply without the manifest; a bad value is refused.
+  Reply brief = Call("POST", "/v1/collections?manifest=false", alice.token,
+                     {{"manifest_text", text}, {"name", "run 43"}});
+  ASSERT_EQ(brief.status, 200) << brief.text;
+  EXPECT_FALSE(brief.body.contains("manifest_text"));
+  EXPECT_EQ(brief.body["portable_data_hash"], manifest::PortableDataHash(stored));
+  EXPECT_EQ(
+      Call("POST", "/v1/collections?manifest=maybe", alice.token, {{"manifest_text", text}}).status,
+      400);
 }
 
 TEST_P(CatalogSuite, SavingNeedsValidSignaturesForTheCaller) {
