@@ -2,13 +2,13 @@
 #include "cairn/blockstore/gateway.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <utility>
 
 #include "cairn/blockstore/gateway_remotes.h"
 #include "cairn/blockstore/keepstore.h"
+#include "cairn/common/text.h"
 #include "cairn/manifest/locator.h"
 #include "cairn/manifest/signature.h"
 #include "cairn/objstore/s3/s3_object_store.h"
@@ -23,15 +23,6 @@ namespace {
 std::string ObjectName(const manifest::ExternalObject& o) {
   return std::string(o.kind == manifest::ObjectStoreKind::kS3 ? "s3://" : "swift://") + o.bucket +
          "/" + o.key;
-}
-
-// A decimal number filling all of `text` (no sign, no spaces).
-std::optional<uint64_t> ParseDecimal(std::string_view text) {
-  uint64_t n = 0;
-  if (text.empty()) return std::nullopt;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return n;
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 // range, as a reader without a buffer would. bench/parquet_read.py drives it (issue 5, item 6a).
 #include <CLI/CLI.hpp>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -17,6 +16,7 @@
 #include "cairn/cli/command.h"
 #include "cairn/cli/obj_transfer_commands.h"
 #include "cairn/common/hash.h"
+#include "cairn/common/text.h"
 #include "cairn/objstore/object_store.h"
 #include "cairn/objstore/s3/s3_object_store.h"
 #include "cairn/objstore/seekable_reader.h"
@@ -43,13 +43,6 @@ struct RangeSpec {
   int64_t offset = 0;
   uint64_t length = 0;
 };
-
-std::optional<uint64_t> ParseDecimal(std::string_view text) {
-  uint64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 
 Result<std::vector<RangeSpec>> ParseRanges(std::string_view text) {
   std::vector<RangeSpec> specs;

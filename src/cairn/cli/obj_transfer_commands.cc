@@ -93,8 +93,9 @@ struct Outcome {
   int parts = 0;
   std::string etag;
   std::string verified;
-  std::string part_size_source;  // of a download's part check: metadata, guessed, single part
-  std::string note;              // why a download could not be verified
+  std::string
+      part_size_source;  // of a download's part check: metadata, part-number, guessed, single part
+  std::string note;      // why a download could not be verified
 };
 
 bool IsS3(std::string_view s) { return s.starts_with("s3://"); }

@@ -1,5 +1,6 @@
 #include "cairn/common/text.h"
 
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 
@@ -63,6 +64,14 @@ std::string QuoteForMessage(std::string_view text, size_t max_bytes) {
     out += "… (" + std::to_string(text.size()) + " bytes)";
   }
   return out;
+}
+
+std::optional<uint64_t> ParseDecimal(std::string_view text) {
+  uint64_t value = 0;
+  if (text.empty()) return std::nullopt;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 }  // namespace cairn

@@ -3,6 +3,8 @@
 #define CAIRN_COMMON_TEXT_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,10 @@ std::string QuoteForMessage(std::string_view text, size_t max_bytes = 96);
 // none starts there: overlong forms, surrogates and code points above U+10FFFF are invalid, as
 // RFC 3629 says. REQUIRES: avail > 0.
 size_t Utf8SequenceLength(const unsigned char* p, size_t avail);
+
+// The unsigned decimal number that is all of `text` (digits only: no sign, spaces or prefix), or
+// nullopt when it is anything else or does not fit in 64 bits.
+std::optional<uint64_t> ParseDecimal(std::string_view text);
 
 }  // namespace cairn
 

@@ -42,5 +42,15 @@ TEST(Utf8SequenceLengthTest, Validates) {
   EXPECT_EQ(len("\x80"), 0u);              // lone continuation
 }
 
+TEST(ParseDecimalTest, TakesOnlyAWholeUnsignedNumber) {
+  EXPECT_EQ(ParseDecimal("0"), 0u);
+  EXPECT_EQ(ParseDecimal("8388608"), 8388608u);
+  EXPECT_EQ(ParseDecimal("18446744073709551615"), UINT64_MAX);
+  for (const char* bad :
+       {"", "-1", "+1", " 1", "1 ", "0x10", "1e3", "12a", "18446744073709551616"}) {
+    EXPECT_EQ(ParseDecimal(bad), std::nullopt) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace cairn

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "cairn/common/base64.h"
+#include "cairn/common/text.h"
 #include "cairn/objstore/s3/addressing.h"
 
 namespace cairn::objstore::s3 {
@@ -79,6 +80,7 @@ struct S3Client::Call {
   std::string what = {};                 // "put s3://b/k", for messages
   // With `sink`: checks a 2xx reply's headers before any body byte reaches the sink.
   http::HeadersCallback on_headers = nullptr;
+  int* attempts = nullptr;  // if set: how many times the request was sent
 };
 
 Result<std::unique_ptr<S3Client>> S3Client::Create(S3Settings settings, http::HttpClient* http,
@@ -170,6 +172,7 @@ Result<http::HttpResponse> S3Client::Execute(const Call& call) {
             CAIRN_RETURN_IF_ERROR(call.body->Rewind());
           }
         }
+        if (call.attempts != nullptr) *call.attempts = attempt->number + 1;
         result = ExecuteOnce(attempt_call);
         return result.status();
       },
@@ -184,8 +187,28 @@ Result<ObjectInfo> S3Client::HeadObject(std::string_view bucket, std::string_vie
   if (!options.version_id.empty()) call.query.emplace_back("versionId", options.version_id);
   if (!options.if_match.empty())
     call.headers.emplace_back("If-Match", "\"" + options.if_match + "\"");
+  if (options.part_number != 0) {
+    if (options.part_number < 1 || options.part_number > kMaxPartNumber) {
+      return InvalidArgumentError(call.what + ": part number " +
+                                  std::to_string(options.part_number) + " is outside 1..10000");
+    }
+    call.query.emplace_back("partNumber", std::to_string(options.part_number));
+  }
   CAIRN_ASSIGN_OR_RETURN(http::HttpResponse response, Execute(call));
-  return InfoFromHeaders(response.headers);
+  ObjectInfo info = InfoFromHeaders(response.headers);
+  if (options.part_number != 0) {
+    std::optional<std::string_view> count = response.headers.Get("x-amz-mp-parts-count");
+    std::optional<std::string_view> length = response.headers.Get("Content-Length");
+    if (count && length) {
+      std::optional<uint64_t> n = ParseDecimal(*count);
+      std::optional<uint64_t> bytes = ParseDecimal(*length);
+      if (n && bytes && *n >= 1 && *n <= uint64_t(kMaxPartNumber) && *bytes <= info.size) {
+        info.parts_count = static_cast<int>(*n);
+        info.part_length = *bytes;
+      }
+    }
+  }
+  return info;
 }
 
 Result<ObjectInfo> S3Client::GetObject(std::string_view bucket, std::string_view key,
@@ -377,10 +400,66 @@ Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket, std
   for (const auto& [name, value] : options.metadata) {
     call.headers.emplace_back("x-amz-meta-" + name, value);
   }
-  CAIRN_ASSIGN_OR_RETURN(http::HttpResponse response, Execute(call));
-  Result<InitiateMultipartUploadResult> result = ParseInitiateMultipartUpload(response.body);
-  if (!result.ok()) return result.status().WithContext(call.what);
-  return result->upload_id;
+  int attempts = 0;
+  call.attempts = &attempts;
+  const int64_t started = env_->NowUnixSeconds();
+  Result<std::string> upload_id = [&]() -> Result<std::string> {
+    CAIRN_ASSIGN_OR_RETURN(http::HttpResponse response, Execute(call));
+    Result<InitiateMultipartUploadResult> result = ParseInitiateMultipartUpload(response.body);
+    if (!result.ok()) return result.status().WithContext(call.what);
+    return result->upload_id;
+  }();
+  // An attempt whose reply was lost (a reset, a timeout, a cut or garbled body, a 5xx after the
+  // work was done) may have started an upload that nobody can name, which would hold its parts'
+  // space forever: find such uploads of this key and abort them. A clean 4xx on the only attempt
+  // started nothing.
+  const int http_status = upload_id.ok() ? 0 : upload_id.status().detail().http_status;
+  if (attempts > 1 || (!upload_id.ok() && (http_status == 0 || http_status >= 500))) {
+    AbortStrayUploads(bucket, key, upload_id.ok() ? *upload_id : std::string_view(), started,
+                      env_->NowUnixSeconds());
+  }
+  return upload_id;
+}
+
+void S3Client::AbortStrayUploads(std::string_view bucket, std::string_view key,
+                                 std::string_view own_upload_id, int64_t started,
+                                 int64_t finished) {
+  std::vector<MultipartUploadSummary> same_key;
+  std::string key_marker;
+  std::string upload_id_marker;
+  for (int page = 0; page < 10; ++page) {  // a bounded look: 10,000 uploads of one key prefix
+    Result<ListMultipartUploadsPage> listed =
+        ListMultipartUploads(bucket, key, key_marker, upload_id_marker);
+    // A garbled reply is not retried by Execute; ask again a few times.
+    for (int again = 0; again < 3 && !listed.ok(); ++again) {
+      listed = ListMultipartUploads(bucket, key, key_marker, upload_id_marker);
+    }
+    if (!listed.ok()) return;  // nothing more can be done; the store's lifecycle rules remain
+    for (MultipartUploadSummary& u : listed->uploads) {
+      if (u.key == key) same_key.push_back(std::move(u));
+    }
+    if (!listed->is_truncated) break;
+    key_marker = listed->next_key_marker;
+    upload_id_marker = listed->next_upload_id_marker;
+  }
+  // Which uploads the lost attempts may have started: those initiated while this call ran. On
+  // success, by the store's own clock, from this upload's start back by the call's duration;
+  // otherwise by the local clock, which must then agree with the store's within the margin.
+  constexpr int64_t kMarginSeconds = 2;
+  int64_t from = started - kMarginSeconds;
+  int64_t to = finished + kMarginSeconds;
+  if (!own_upload_id.empty()) {
+    auto own = std::find_if(same_key.begin(), same_key.end(),
+                            [&](const auto& u) { return u.upload_id == own_upload_id; });
+    if (own == same_key.end() || own->initiated.text.empty()) return;
+    to = own->initiated.unix_seconds;
+    from = to - (finished - started) - kMarginSeconds;
+  }
+  for (const MultipartUploadSummary& u : same_key) {
+    if (u.upload_id == own_upload_id || u.initiated.text.empty()) continue;
+    if (u.initiated.unix_seconds < from || u.initiated.unix_seconds > to) continue;
+    AbortMultipartUpload(bucket, key, u.upload_id).IgnoreError();
+  }
 }
 
 Result<std::string> S3Client::UploadPart(std::string_view bucket, std::string_view key,

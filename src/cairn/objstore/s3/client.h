@@ -45,6 +45,11 @@ struct ObjectInfo {
   int64_t last_modified = 0;  // Unix seconds; 0 if the server sent none
   std::string content_type;
   std::map<std::string, std::string> metadata;  // x-amz-meta-* without the prefix, lowercase
+  // A reply to `?partNumber=N` from a store that honours it: the object's part count
+  // (x-amz-mp-parts-count) and that part's length (its Content-Length). Both 0 otherwise; a store
+  // that ignores partNumber (Ceph RGW 16) answers for the whole object and leaves them 0.
+  int parts_count = 0;
+  uint64_t part_length = 0;
 };
 
 // Byte range [offset, offset + length) of an object.
@@ -57,6 +62,8 @@ struct GetOptions {
   std::optional<ByteRange> range;
   std::string if_match;  // an ETag (without quotes): fail with kFailedPrecondition if it changed
   std::string version_id;
+  // 1..10,000: ask for that part of a multipart object (HEAD: its length and the part count).
+  int part_number = 0;
 };
 
 struct PutOptions {
@@ -133,6 +140,10 @@ class S3Client {
   Result<ListBucketsResult> ListBuckets();
 
   // --- Multipart upload
+  // Retried like every call; when an attempt's reply may have been lost after the store acted
+  // on it, uploads of `key` that such attempts started (initiated while this call ran, other than
+  // the one returned) are found with ListMultipartUploads and aborted, so no unnamed upload is left
+  // holding space.
   Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,
                                             const PutOptions& options = {});
   // Returns the part's ETag (without quotes). S3: parts are numbered 1..10,000.
@@ -164,6 +175,10 @@ class S3Client {
   // Sends one request (with retries), returns the 2xx reply or the S3 error as a Status.
   Result<http::HttpResponse> Execute(const Call& call);
   Result<http::HttpResponse> ExecuteOnce(const Call& call);
+  // Aborts the uploads of `key` initiated while a CreateMultipartUpload ran (from `started` to
+  // `finished`, local Unix seconds), but `own_upload_id`. Best effort: errors are ignored.
+  void AbortStrayUploads(std::string_view bucket, std::string_view key,
+                         std::string_view own_upload_id, int64_t started, int64_t finished);
   // The signing key for `date`, derived once per day.
   SigningKey KeyFor(std::string_view date);
 

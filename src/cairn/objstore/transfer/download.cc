@@ -107,7 +107,20 @@ Result<DownloadResult> TransferEngine::Download(std::string_view bucket, std::st
   if (!head.ok()) return fail(head.status());
   const s3::ObjectInfo& info = *head;
   const uint64_t size = info.size;
-  const VerificationPlan plan = PlanVerification(info, options_.limits);
+  VerificationPlan plan = PlanVerification(info, options_.limits);
+  // A foreign multipart object: ask the store for its first part's length, once per engine if it
+  // turns out to ignore partNumber (one small request; the answer spares the rehash of guesses).
+  if (plan.source == "guessed" && plan.part_count > 1 && !part_number_ignored_.load()) {
+    s3::GetOptions first_part;
+    first_part.if_match = info.etag;
+    first_part.part_number = 1;
+    Result<s3::ObjectInfo> part1 = client_->HeadObject(bucket, key, first_part);
+    if (part1.ok() && part1->parts_count > 0) {
+      PreferPartSize(&plan, *part1, size, options_.limits);
+    } else if (part1.ok() || part1.status().detail().http_status == 400) {
+      part_number_ignored_.store(true);
+    }
+  }
   DownloadResult result;
   result.bytes = size;
   result.etag = info.etag;
@@ -386,7 +399,8 @@ Result<DownloadResult> TransferEngine::Download(std::string_view bucket, std::st
   } else if (per_part) {
     std::string got = MultipartEtag(part_md5s);
     const PartSchedule* matched = got == plan.expected_etag ? &plan.candidates.front() : nullptr;
-    if (matched == nullptr && plan.source == "guessed" && sink.random_access()) {
+    const bool inferred = plan.source == "guessed" || plan.source == "part-number";
+    if (matched == nullptr && inferred && sink.random_access()) {
       for (size_t i = 1; i < plan.candidates.size() && matched == nullptr; ++i) {
         Result<std::string> again =
             RehashParts(sink, size, plan.candidates[i], budget_, options_.cancel);
@@ -398,7 +412,7 @@ Result<DownloadResult> TransferEngine::Download(std::string_view bucket, std::st
       result.verified = "part-md5s";
       result.part_size = matched->first_part_size();
       result.part_size_source = plan.source;
-    } else if (plan.source != "guessed") {
+    } else if (!inferred) {
       return fail(DataLossError("the MD5s of the " + std::to_string(plan.part_count) +
                                 " parts make the ETag " + got + ", not the object's " +
                                 plan.expected_etag + " (part size " +

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -50,15 +51,29 @@ class MemS3 final : public http::HttpClient {
     interceptor_ = std::move(interceptor);
   }
 
-  void PutObjectDirect(const std::string& bucket, const std::string& key, Object object) {
+  // `part_sizes`: of a multipart object, in order; what ?partNumber= answers with.
+  void PutObjectDirect(const std::string& bucket, const std::string& key, Object object,
+                       std::vector<uint64_t> part_sizes = {}) {
     std::lock_guard lock(mu_);
     objects_[{bucket, key}] = std::move(object);
+    part_sizes_[{bucket, key}] = std::move(part_sizes);
   }
   std::optional<Object> GetObjectDirect(const std::string& bucket, const std::string& key) const {
     std::lock_guard lock(mu_);
     auto it = objects_.find({bucket, key});
     if (it == objects_.end()) return std::nullopt;
     return it->second;
+  }
+  // Whether HEAD and GET honour ?partNumber= as AWS does (206, that part's bytes,
+  // x-amz-mp-parts-count); off by default: ignored, as Ceph RGW 16 does.
+  void set_honour_part_number(bool honour) {
+    std::lock_guard lock(mu_);
+    honour_part_number_ = honour;
+  }
+  // The Unix seconds uploads are initiated at (default: the real clock), e.g. a FakeEnv's.
+  void set_clock(std::function<int64_t()> clock) {
+    std::lock_guard lock(mu_);
+    clock_ = std::move(clock);
   }
   // Complete answers with this ETag instead of the real one (a store that assembled wrong parts).
   void set_complete_etag_override(std::string etag) {
@@ -121,6 +136,7 @@ class MemS3 final : public http::HttpClient {
     std::string content_type;
     std::map<std::string, std::string> metadata;
     std::map<int, std::pair<std::string, std::string>> parts;  // number -> (data, etag)
+    int64_t initiated = 0;                                     // Unix seconds
   };
 
   static std::string Decode(std::string_view s) {
@@ -140,6 +156,14 @@ class MemS3 final : public http::HttpClient {
     return s;
   }
   static std::string Quote(const std::string& etag) { return "\"" + etag + "\""; }
+  static std::string IsoTime(int64_t unix_seconds) {
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    return text;
+  }
   static std::string Unquote(std::string s) {
     if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
     return s;
@@ -216,7 +240,8 @@ class MemS3 final : public http::HttpClient {
                           "</Bucket><IsTruncated>false</IsTruncated>";
         for (const auto& [id, u] : uploads_) {
           if (u.bucket == p.bucket && u.key.starts_with(prefix)) {
-            xml += "<Upload><Key>" + u.key + "</Key><UploadId>" + id + "</UploadId></Upload>";
+            xml += "<Upload><Key>" + u.key + "</Key><UploadId>" + id + "</UploadId><Initiated>" +
+                   IsoTime(u.initiated) + "</Initiated></Upload>";
           }
         }
         return Xml(xml + "</ListMultipartUploadsResult>");
@@ -246,6 +271,7 @@ class MemS3 final : public http::HttpClient {
       u.key = p.key;
       u.content_type = header("content-type").value_or("");
       u.metadata = Metadata(p);
+      u.initiated = clock_ ? clock_() : static_cast<int64_t>(std::time(nullptr));
       return Xml("<InitiateMultipartUploadResult><Bucket>" + p.bucket + "</Bucket><Key>" + p.key +
                  "</Key><UploadId>" + id + "</UploadId></InitiateMultipartUploadResult>");
     }
@@ -300,6 +326,7 @@ class MemS3 final : public http::HttpClient {
         }
         std::string data;
         std::string md5s;
+        std::vector<uint64_t> sizes;
         for (size_t i = 0; i < listed.size(); ++i) {
           auto part = u.parts.find(listed[i].first);
           if (part == u.parts.end() || part->second.second != listed[i].second) {
@@ -309,6 +336,7 @@ class MemS3 final : public http::HttpClient {
             return Error(400, "EntityTooSmall", "part too small");
           }
           data += part->second.first;
+          sizes.push_back(part->second.first.size());
           Md5Digest d = Md5Of(part->second.first);
           md5s.append(reinterpret_cast<const char*>(d.data()), d.size());
         }
@@ -320,6 +348,7 @@ class MemS3 final : public http::HttpClient {
         if (!complete_etag_override_.empty()) o.etag = complete_etag_override_;
         std::string etag = o.etag;
         objects_[{u.bucket, u.key}] = std::move(o);
+        part_sizes_[{u.bucket, u.key}] = std::move(sizes);
         uploads_.erase(it);
         return Xml("<CompleteMultipartUploadResult><Bucket>" + p.bucket + "</Bucket><Key>" + p.key +
                    "</Key><ETag>" + Quote(etag) + "</ETag></CompleteMultipartUploadResult>");
@@ -332,6 +361,7 @@ class MemS3 final : public http::HttpClient {
         if (!from) return Error(404, "NoSuchKey", "no such source");
         std::string etag = from->etag;
         objects_[name] = std::move(*from);
+        part_sizes_.erase(name);
         return Xml("<CopyObjectResult><ETag>" + Quote(etag) +
                    "</ETag><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
                    "</CopyObjectResult>");
@@ -345,12 +375,14 @@ class MemS3 final : public http::HttpClient {
       o.metadata = Metadata(p);
       std::string etag = o.etag;
       objects_[name] = std::move(o);
+      part_sizes_.erase(name);
       http::HttpResponse r = ok_empty(200);
       r.headers.Add("ETag", Quote(etag));
       return r;
     }
     if (p.method == "DELETE") {
       objects_.erase(name);
+      part_sizes_.erase(name);
       return ok_empty(204);
     }
     if (p.method == "GET" || p.method == "HEAD") {
@@ -369,7 +401,23 @@ class MemS3 final : public http::HttpClient {
       uint64_t first = 0;
       uint64_t last = o.data.empty() ? 0 : o.data.size() - 1;
       std::optional<std::string> range = header("range");
-      if (range && p.method == "GET") {
+      auto sizes_it = part_sizes_.find(name);
+      const std::vector<uint64_t> part_sizes =
+          sizes_it == part_sizes_.end() ? std::vector<uint64_t>{} : sizes_it->second;
+      if (auto n = p.query.find("partNumber");
+          n != p.query.end() && honour_part_number_ && !part_sizes.empty()) {
+        size_t number = std::stoul(n->second);
+        if (number < 1 || number > part_sizes.size()) {
+          return Error(416, "InvalidPartNumber", "no such part");
+        }
+        for (size_t i = 0; i + 1 < number; ++i) first += part_sizes[i];
+        last = first + part_sizes[number - 1] - 1;
+        r.status_code = 206;
+        r.headers.Add("Content-Range", "bytes " + std::to_string(first) + "-" +
+                                           std::to_string(last) + "/" +
+                                           std::to_string(o.data.size()));
+        r.headers.Add("x-amz-mp-parts-count", std::to_string(part_sizes.size()));
+      } else if (range && p.method == "GET") {
         size_t dash = range->find('-');
         first = std::stoull(range->substr(6, dash - 6));
         last = std::min<uint64_t>(std::stoull(range->substr(dash + 1)), o.data.size() - 1);
@@ -452,6 +500,10 @@ class MemS3 final : public http::HttpClient {
   std::map<std::string, int> counts_;                              // guarded by mu_
   int next_upload_ = 0;                                            // guarded by mu_
   std::string complete_etag_override_;                             // guarded by mu_
+  bool honour_part_number_ = false;                                // guarded by mu_
+  // Part sizes of multipart objects (empty: a single PUT or a copy).   guarded by mu_
+  std::map<std::pair<std::string, std::string>, std::vector<uint64_t>> part_sizes_;
+  std::function<int64_t()> clock_;  // guarded by mu_
 };
 
 }  // namespace cairn::objstore::transfer

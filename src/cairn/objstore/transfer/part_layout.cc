@@ -3,22 +3,13 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "cairn/common/text.h"
 #include "cairn/objstore/transfer/transfer.h"
 
 namespace cairn::objstore::transfer {
 namespace {
 
 uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-
-std::optional<uint64_t> ParseUint(const std::string& text) {
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
 
 std::string Lower(std::string s) {
   for (char& c : s) {
@@ -76,11 +67,11 @@ VerificationPlan PlanVerification(const s3::ObjectInfo& info, const MultipartLim
   // Recorded by Cairn.
   auto meta = info.metadata.find(kPartSizeMetadata);
   if (meta != info.metadata.end()) {
-    std::optional<uint64_t> first = ParseUint(meta->second);
+    std::optional<uint64_t> first = ParseDecimal(meta->second);
     int per_doubling = limits.max_parts + 1;
     auto doubling = info.metadata.find(kPartsPerDoublingMetadata);
     if (doubling != info.metadata.end()) {
-      std::optional<uint64_t> d = ParseUint(doubling->second);
+      std::optional<uint64_t> d = ParseDecimal(doubling->second);
       if (d && *d >= 1 && *d <= uint64_t(limits.max_parts) + 1) per_doubling = int(*d);
     }
     if (first) {
@@ -110,6 +101,23 @@ VerificationPlan PlanVerification(const s3::ObjectInfo& info, const MultipartLim
   plan.kind = VerificationPlan::Kind::kPartMd5s;
   plan.source = plan.part_count == 1 ? "single part" : "guessed";
   return plan;
+}
+
+void PreferPartSize(VerificationPlan* plan, const s3::ObjectInfo& part1, uint64_t object_size,
+                    const MultipartLimits& limits) {
+  if (plan->kind != VerificationPlan::Kind::kPartMd5s || plan->source != "guessed") return;
+  if (part1.parts_count != plan->part_count || part1.part_length == 0) return;
+  const uint64_t p = part1.part_length;
+  if (CeilDiv(object_size, p) != uint64_t(plan->part_count)) return;
+  MultipartLimits relaxed = limits;
+  relaxed.min_part_size = 1;
+  relaxed.max_part_size = std::max(limits.max_part_size, p);
+  relaxed.max_object_size = std::max(limits.max_object_size, object_size);
+  Result<PartSchedule> schedule = PartSchedule::Create(p, limits.max_parts + 1, relaxed);
+  if (!schedule.ok()) return;
+  std::erase_if(plan->candidates, [p](const PartSchedule& c) { return c.first_part_size() == p; });
+  plan->candidates.insert(plan->candidates.begin(), *schedule);
+  plan->source = "part-number";
 }
 
 Result<Md5Digest> Md5FromHex(std::string_view hex) {

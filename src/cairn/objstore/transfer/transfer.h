@@ -132,7 +132,7 @@ struct DownloadResult {
   // "md5" (whole-object MD5 == ETag), "part-md5s" (md5-of-part-md5s-N == ETag), or "" when no
   // check could be made; then `unverified_reason` says why.
   std::string verified;
-  std::string part_size_source;  // "metadata", "single part", "guessed"
+  std::string part_size_source;  // "metadata", "single part", "part-number", "guessed"
   std::string unverified_reason;
 };
 
@@ -203,6 +203,8 @@ class TransferEngine {
   std::unique_ptr<ThreadPool> pool_;
   MemoryBudget budget_;
   RetryPolicy download_retry_;
+  // Set once the store answered HEAD ?partNumber=1 for the whole object (Ceph RGW 16).
+  std::atomic<bool> part_number_ignored_{false};
   SeededRandom random_;
 };
 

@@ -57,13 +57,11 @@ class TransferTest : public ::testing::Test {
  protected:
   // `faults`: wrap MemS3 in a FaultInjectingHttpClient with these rates.
   void Init(TransferOptions options = {}, http::FaultRates faults = {}) {
-    // CreateMultipartUpload is spared: an upload whose creation reply is lost cannot be named,
-    // so it could not be aborted and would show up as left behind (see TransferEngine::Create).
+    // Every request may fail, CreateMultipartUpload included: an upload whose creation reply is
+    // lost is found and aborted by S3Client, so none is ever left behind.
+    mem_.set_clock([this] { return env_.NowUnixSeconds(); });
     fault_ = std::make_unique<http::FaultInjectingHttpClient>(
-        &mem_, http::FaultInjectionOptions{
-                   .seed = ++seed_, .rates = faults, .eligible = [](const http::HttpRequest& r) {
-                     return !(r.method == "POST" && r.url.ends_with("?uploads="));
-                   }});
+        &mem_, http::FaultInjectionOptions{.seed = ++seed_, .rates = faults});
     http::HttpClient* http = fault_.get();
     s3::S3Settings settings;
     settings.credentials = {"AKIDEXAMPLE", "secret", ""};
@@ -190,6 +188,13 @@ MemS3::Object ForeignMultipart(const std::string& data, uint64_t part_size) {
   return o;
 }
 
+// Its part sizes, for a store that answers ?partNumber=.
+std::vector<uint64_t> ForeignPartSizes(uint64_t size, uint64_t part_size) {
+  std::vector<uint64_t> sizes;
+  for (uint64_t at = 0; at < size; at += part_size) sizes.push_back(std::min(part_size, size - at));
+  return sizes;
+}
+
 TEST_F(TransferTest, GuessesThePartSizeOfForeignMultipartObjects) {
   Init();
   // 5 MiB parts (rclone's default): the first usual size that gives 3 parts.
@@ -216,6 +221,56 @@ TEST_F(TransferTest, GuessesThePartSizeOfForeignMultipartObjects) {
   EXPECT_TRUE(SameBytes(sink3.data(), data));
   EXPECT_EQ(r.verified, "");
   EXPECT_THAT(r.unverified_reason, HasSubstr("part size"));
+}
+
+TEST_F(TransferTest, AsksForTheFirstPartWhereTheStoreHonoursPartNumber) {
+  Init();
+  mem_.set_honour_part_number(true);
+  // 10 MiB parts of 24 MiB: the store names the first part, so no 8 MiB guess is hashed first.
+  std::string data = RandomBytes(24 * kMiB, 2);
+  mem_.PutObjectDirect("b", "ten", ForeignMultipart(data, 10 * kMiB),
+                       ForeignPartSizes(data.size(), 10 * kMiB));
+  MemorySink sink;
+  ASSERT_OK_AND_ASSIGN(DownloadResult r, engine_->Download("b", "ten", sink));
+  EXPECT_TRUE(SameBytes(sink.data(), data));
+  EXPECT_EQ(r.verified, "part-md5s");
+  EXPECT_EQ(r.part_size_source, "part-number");
+  EXPECT_EQ(r.part_size, 10 * kMiB);
+  EXPECT_EQ(mem_.requests("head"), 2);
+  // Parts of 2.5 MiB + 1, a size no tool uses: checked all the same.
+  data = RandomBytes(7 * kMiB, 3);
+  mem_.PutObjectDirect("b", "odd", ForeignMultipart(data, 5 * kMiB / 2 + 1),
+                       ForeignPartSizes(data.size(), 5 * kMiB / 2 + 1));
+  MemorySink sink2;
+  ASSERT_OK_AND_ASSIGN(r, engine_->Download("b", "odd", sink2));
+  EXPECT_TRUE(SameBytes(sink2.data(), data));
+  EXPECT_EQ(r.verified, "part-md5s");
+  EXPECT_EQ(r.part_size, 5 * kMiB / 2 + 1);
+  // A corrupt part is still an error to report, not hidden by the store's answer: the bytes
+  // arrive altered, no candidate matches, and the download says it could not verify.
+  MemS3::Object bad = ForeignMultipart(data, 5 * kMiB / 2 + 1);
+  bad.data[5 * kMiB] ^= 1;
+  mem_.PutObjectDirect("b", "bad", bad, ForeignPartSizes(data.size(), 5 * kMiB / 2 + 1));
+  MemorySink sink3;
+  ASSERT_OK_AND_ASSIGN(r, engine_->Download("b", "bad", sink3));
+  EXPECT_EQ(r.verified, "");
+  EXPECT_THAT(r.unverified_reason, HasSubstr("ETag"));
+}
+
+TEST_F(TransferTest, AsksOnceWhenTheStoreIgnoresPartNumber) {
+  Init();  // MemS3 ignores partNumber by default, as Ceph RGW 16 does
+  for (int i = 0; i < 3; ++i) {
+    std::string data = RandomBytes(12 * kMiB, 10 + i);
+    std::string key = "k" + std::to_string(i);
+    mem_.PutObjectDirect("b", key, ForeignMultipart(data, 5 * kMiB),
+                         ForeignPartSizes(data.size(), 5 * kMiB));
+    MemorySink sink;
+    ASSERT_OK_AND_ASSIGN(DownloadResult r, engine_->Download("b", key, sink));
+    EXPECT_EQ(r.verified, "part-md5s");
+    EXPECT_EQ(r.part_size_source, "guessed");
+  }
+  // One HEAD per download, and one HEAD ?partNumber=1 for the first only.
+  EXPECT_EQ(mem_.requests("head"), 4);
 }
 
 TEST_F(TransferTest, CorruptObjectsAreDataLossAndNotCommitted) {
@@ -276,6 +331,48 @@ TEST_F(TransferTest, APermanentPartFailureAbortsTheUpload) {
     EXPECT_THAT(r.status().message(), HasSubstr("aborted (none left behind)"));
     EXPECT_EQ(mem_.uploads_in_progress(), 0u);
     EXPECT_FALSE(mem_.GetObjectDirect("b", "k").has_value());
+  }
+}
+
+// A CreateMultipartUpload that the store carried out but whose reply was lost leaves an upload
+// nobody can name; the client finds it and aborts it, whether a retry then succeeds or not.
+TEST_F(TransferTest, AnUploadStartedByALostCreateReplyIsAborted) {
+  for (int lost : {1, 1000}) {
+    SCOPED_TRACE("lost create replies: " + std::to_string(lost));
+    Init();
+    int creates = 0;
+    http::FaultInjectingHttpClient lossy(
+        &mem_, http::FaultInjectionOptions{
+                   .seed = 7,
+                   .rates = {.reset_mid_body = 1.0},
+                   .eligible = [&creates, lost](const http::HttpRequest& r) {
+                     return r.method == "POST" && r.url.ends_with("?uploads=") && creates++ < lost;
+                   }});
+    s3::S3Settings settings = client_->settings();
+    s3::S3ClientOptions client_options;
+    client_options.retry.max_attempts = 3;
+    ASSERT_OK_AND_ASSIGN(auto client,
+                         s3::S3Client::Create(settings, &lossy, &env_, client_options));
+    TransferOptions options;
+    options.part_size = kPart;
+    options.limits = TestLimits();
+    ASSERT_OK_AND_ASSIGN(auto engine, TransferEngine::Create(client.get(), &env_, options));
+    std::string data = RandomBytes(3 * kPart, 5);
+    MemorySource source(data, MemorySource::Mode::kSeekable);
+    const std::string key = "k" + std::to_string(lost);
+    const int creates_before = mem_.requests("create");
+    const int lists_before = mem_.requests("list-uploads");
+    Result<UploadResult> r = engine->Upload(source, "b", key);
+    if (lost == 1) {
+      ASSERT_OK(r.status());
+      EXPECT_TRUE(SameBytes(Stored(key), data));
+      EXPECT_EQ(mem_.requests("create") - creates_before, 2);
+    } else {
+      EXPECT_THAT(r, StatusIs(StatusCode::kUnavailable));
+      EXPECT_FALSE(mem_.GetObjectDirect("b", key).has_value());
+    }
+    EXPECT_GT(mem_.requests("list-uploads"), lists_before);
+    EXPECT_EQ(mem_.uploads_in_progress(), 0u);
   }
 }
 
