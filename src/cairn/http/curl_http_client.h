@@ -17,6 +17,9 @@
 //    with kUnavailable (CRT stall detection); it also bounds the wait for the first reply byte.
 //  - 512 KiB receive and send buffers by default: fewer, larger callbacks per GiB. They are
 //    allocated per connection, so memory is about 2 × buffer_size × open connections.
+//  - A GET whose caller gives a buffer for the body (ResponseBody::StreamInto) is received straight
+//    into it, on a connection curl opens (CONNECT_ONLY) and Cairn speaks HTTP/1.1 on; replies
+//    framed by Content-Length only (see SendDirect in the .cc).
 //  - TLS certificates are verified unless tls_verification says otherwise; DNS results and TLS
 //    sessions are shared by all connections.
 //
@@ -94,6 +97,12 @@ class CurlHttpClient final : public HttpClient {
 
   explicit CurlHttpClient(const CurlHttpClientOptions& options);
   Endpoint* EndpointFor(const std::string& key);
+  // A GET whose body goes straight into ResponseBody::receive_into (see the .cc), on connections
+  // of their own (a second pool per endpoint, bounded alike).
+  Result<HttpResponse> SendDirect(const HttpRequest& request, const ResponseBody& response_body,
+                                  const std::string& context, Endpoint* main,
+                                  std::chrono::steady_clock::time_point pool_deadline,
+                                  std::chrono::steady_clock::time_point deadline);
 
   const CurlHttpClientOptions options_;
   std::unique_ptr<Shared> shared_;  // DNS cache and TLS sessions shared by all handles

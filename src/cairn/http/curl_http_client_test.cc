@@ -13,6 +13,8 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -601,6 +603,130 @@ TEST(CurlHttpClientTest, ReplyCutShortIsUnavailable) {
   EXPECT_THAT(client->Send(Get(server->Url("/k")), ResponseBody::Stream(sink)),
               StatusIs(StatusCode::kUnavailable));
   EXPECT_EQ(received, 500u);
+}
+
+// ResponseBody::StreamInto: the body lands in the caller's buffer, straight from the connection.
+TEST(CurlHttpClientTest, DirectReceiveLandsTheBodyInTheCallersBuffer) {
+  Watchdog watchdog(seconds(60));
+  constexpr uint64_t kTotal = 8 * kMiB + 123;
+  auto server = StartServer([](Exchange& ex) {
+    if (ex.request().target == "/missing") {
+      ex.Respond(404, "<Error><Code>NoSuchKey</Code></Error>", {{"X-Amz-Request-Id", "R1"}});
+      return;
+    }
+    StreamPattern(ex, kTotal, nullptr);
+  });
+  ASSERT_NE(server, nullptr);
+  auto client = MakeClient({.max_connections_per_endpoint = 2});
+  ASSERT_NE(client, nullptr);
+  std::vector<char> buffer(kTotal + 7);
+  for (int i = 0; i < 5; ++i) {
+    uint64_t received = 0;
+    bool in_place = true;
+    bool headers_first = false;
+    auto sink = [&](std::string_view piece) {
+      in_place = in_place && piece.data() == buffer.data() + received;
+      received += piece.size();
+      return Status::OK();
+    };
+    auto on_headers = [&](const HttpResponse& head) {
+      headers_first = received == 0 && head.status_code == 200 &&
+                      head.headers.Get("content-length").value_or("") == std::to_string(kTotal);
+      return Status::OK();
+    };
+    ASSERT_OK_AND_ASSIGN(
+        HttpResponse response,
+        client->Send(Get(server->Url("/big")),
+                     ResponseBody::StreamInto(std::span<char>(buffer), sink, on_headers)));
+    EXPECT_EQ(response.status_code, 200);
+    EXPECT_EQ(received, kTotal);
+    EXPECT_EQ(response.body_bytes, kTotal);
+    EXPECT_TRUE(in_place);
+    EXPECT_TRUE(headers_first);
+    EXPECT_EQ(std::string_view(buffer.data(), kTotal), Pattern(0, kTotal));
+  }
+  // An error reply is a reply, its document kept; the connection goes on serving.
+  auto never = [](std::string_view) { return InternalError("no 2xx body expected"); };
+  ASSERT_OK_AND_ASSIGN(HttpResponse missing,
+                       client->Send(Get(server->Url("/missing")),
+                                    ResponseBody::StreamInto(std::span<char>(buffer), never)));
+  EXPECT_EQ(missing.status_code, 404);
+  EXPECT_EQ(missing.body, "<Error><Code>NoSuchKey</Code></Error>");
+  EXPECT_EQ(missing.headers.Get("x-amz-request-id").value_or(""), "R1");
+  EXPECT_EQ(server->connections_accepted(), 1);
+}
+
+TEST(CurlHttpClientTest, DirectReceiveFailuresAreClear) {
+  Watchdog watchdog(seconds(60));
+  auto server = StartServer([](Exchange& ex) {
+    const std::string& target = ex.request().target;
+    if (target == "/cut") {
+      ex.WriteHead(200, {}, 1000);
+      ex.Write(std::string(500, 'a'));
+      ex.CloseAfter();
+    } else if (target == "/long") {
+      ex.Respond(200, std::string(2000, 'b'));
+    } else if (target == "/close") {
+      ex.Respond(200, "closing", {{"Connection", "close"}});
+      ex.CloseAfter();
+    } else if (target == "/stall") {
+      ex.WriteHead(200, {}, 1000);
+      ex.Write("0123456789");
+      ex.Pause(seconds(20));
+    } else {
+      ex.Respond(200, "fine");
+    }
+  });
+  ASSERT_NE(server, nullptr);
+  auto client = MakeClient({.max_connections_per_endpoint = 1, .idle_timeout = milliseconds(1000)});
+  ASSERT_NE(client, nullptr);
+  std::vector<char> buffer(1000);
+  uint64_t received = 0;
+  auto sink = [&received](std::string_view piece) {
+    received += piece.size();
+    return Status::OK();
+  };
+  auto into = [&] { return ResponseBody::StreamInto(std::span<char>(buffer), sink); };
+  EXPECT_THAT(client->Send(Get(server->Url("/cut")), into()),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("500 of 1000")));
+  EXPECT_EQ(received, 500u);
+  EXPECT_THAT(client->Send(Get(server->Url("/long")), into()),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("more than the 1000")));
+  // A reply that closes its connection, then one on a new connection.
+  received = 0;
+  ASSERT_OK(client->Send(Get(server->Url("/close")), into()));
+  ASSERT_OK(client->Send(Get(server->Url("/fine")), into()));
+  EXPECT_EQ(received, 11u);
+  EXPECT_EQ(std::string_view(buffer.data(), 4), "fine");
+  Clock::time_point start = Clock::now();
+  EXPECT_THAT(client->Send(Get(server->Url("/stall")), into()),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("idle timeout")));
+  EXPECT_LT(Clock::now() - start, milliseconds(3500));
+}
+
+TEST(CurlHttpClientTest, DirectReceiveGivesWayToCurlForRepliesWithoutLength) {
+  Watchdog watchdog(seconds(20));
+  auto server = StartServer([](Exchange& ex) {
+    ex.WriteHead(200, {}, std::nullopt);  // no Content-Length: the body ends with the connection
+    ex.Write("until close");
+    ex.CloseAfter();
+  });
+  ASSERT_NE(server, nullptr);
+  auto client = MakeClient();
+  ASSERT_NE(client, nullptr);
+  std::vector<char> buffer(100);
+  std::string got;
+  auto sink = [&got](std::string_view piece) {
+    got += piece;
+    return Status::OK();
+  };
+  EXPECT_THAT(
+      client->Send(Get(server->Url("/x")), ResponseBody::StreamInto(std::span<char>(buffer), sink)),
+      StatusIs(StatusCode::kUnavailable, HasSubstr("Content-Length")));
+  // Asked again, the same request goes through curl, which reads such replies.
+  ASSERT_OK(client->Send(Get(server->Url("/x")),
+                         ResponseBody::StreamInto(std::span<char>(buffer), sink)));
+  EXPECT_EQ(got, "until close");
 }
 
 TEST(CurlHttpClientTest, RejectsMalformedRequests) {

@@ -77,6 +77,13 @@ ResponseBody ResponseBody::Stream(BodySink sink, HeadersCallback on_headers) {
   return body;
 }
 
+ResponseBody ResponseBody::StreamInto(std::span<char> receive_into, BodySink sink,
+                                      HeadersCallback on_headers) {
+  ResponseBody body = Stream(std::move(sink), std::move(on_headers));
+  body.receive_into_ = receive_into;
+  return body;
+}
+
 std::string RedactUrl(std::string_view url) {
   // The query and fragment go first: a '@' or '/' inside them must not be taken for user info.
   url = url.substr(0, url.find_first_of("?#"));

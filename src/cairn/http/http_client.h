@@ -147,15 +147,24 @@ class ResponseBody {
   // HttpResponse::body (first kMaxErrorBodyBytes kept) so the caller can read the error document.
   // `on_headers` may be empty.
   static ResponseBody Stream(BodySink sink, HeadersCallback on_headers = nullptr);
+  // As Stream, for a 2xx body the caller wants in `receive_into` (at most its size). A client that
+  // can receives the body straight there from the connection, sparing a copy, and hands the sink
+  // each piece where it already lies (piece.data() == receive_into.data() + bytes delivered so
+  // far); others pass pieces of their own buffers. The sink copies a piece only when it is not
+  // already in place.
+  static ResponseBody StreamInto(std::span<char> receive_into, BodySink sink,
+                                 HeadersCallback on_headers = nullptr);
 
   bool streamed() const { return static_cast<bool>(sink_); }
   size_t max_bytes() const { return max_bytes_; }
   const BodySink& sink() const { return sink_; }
   const HeadersCallback& on_headers() const { return on_headers_; }
+  std::span<char> receive_into() const { return receive_into_; }
 
  private:
   ResponseBody() = default;
   size_t max_bytes_ = 0;
+  std::span<char> receive_into_;
   BodySink sink_;
   HeadersCallback on_headers_;
 };

@@ -80,7 +80,8 @@ struct S3Client::Call {
   std::string what = {};                 // "put s3://b/k", for messages
   // With `sink`: checks a 2xx reply's headers before any body byte reaches the sink.
   http::HeadersCallback on_headers = nullptr;
-  int* attempts = nullptr;  // if set: how many times the request was sent
+  int* attempts = nullptr;            // if set: how many times the request was sent
+  std::span<char> receive_into = {};  // with `sink`: see GetObject
 };
 
 Result<std::unique_ptr<S3Client>> S3Client::Create(S3Settings settings, http::HttpClient* http,
@@ -137,9 +138,11 @@ Result<http::HttpResponse> S3Client::ExecuteOnce(const Call& call) {
   for (auto& header : signature.headers) request.headers.push_back(std::move(header));
   if (has_body) request.body = *call.body;
 
-  http::ResponseBody response_body = call.sink != nullptr
-                                         ? http::ResponseBody::Stream(*call.sink, call.on_headers)
-                                         : http::ResponseBody::Collect(options_.max_reply_bytes);
+  http::ResponseBody response_body =
+      call.sink == nullptr ? http::ResponseBody::Collect(options_.max_reply_bytes)
+      : call.receive_into.empty()
+          ? http::ResponseBody::Stream(*call.sink, call.on_headers)
+          : http::ResponseBody::StreamInto(call.receive_into, *call.sink, call.on_headers);
   Result<http::HttpResponse> response = http_->Send(request, response_body);
   if (!response.ok()) return response.status().WithContext(call.what);
   if (response->status_code >= 200 && response->status_code < 300) return response;
@@ -212,12 +215,14 @@ Result<ObjectInfo> S3Client::HeadObject(std::string_view bucket, std::string_vie
 }
 
 Result<ObjectInfo> S3Client::GetObject(std::string_view bucket, std::string_view key,
-                                       const GetOptions& options, const http::BodySink& sink) {
+                                       const GetOptions& options, const http::BodySink& sink,
+                                       std::span<char> receive_into) {
   Call call{.method = "GET",
             .bucket = bucket,
             .key = key,
             .sink = &sink,
             .what = "get " + S3Uri(bucket, key)};
+  call.receive_into = receive_into;
   if (!options.version_id.empty()) call.query.emplace_back("versionId", options.version_id);
   if (!options.if_match.empty())
     call.headers.emplace_back("If-Match", "\"" + options.if_match + "\"");

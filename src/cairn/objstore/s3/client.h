@@ -62,7 +62,7 @@ struct GetOptions {
   std::optional<ByteRange> range;
   std::string if_match;  // an ETag (without quotes): fail with kFailedPrecondition if it changed
   std::string version_id;
-  // 1..10,000: ask for that part of a multipart object (HEAD: its length and the part count).
+  // HEAD only, 1..10,000: ask for that part of a multipart object (its length, the part count).
   int part_number = 0;
 };
 
@@ -112,8 +112,12 @@ class S3Client {
                                 const GetOptions& options = {});
   // Streams the object (or the range) to `sink`. Not retried once bytes reached the sink: the
   // caller (the transfer engine) resumes from what it has. A failing sink aborts the transfer.
+  // `receive_into` (room for the whole reply): where the caller wants the bytes; the HTTP client
+  // may put them there itself and hand the sink pieces already in place
+  // (http::ResponseBody::StreamInto).
   Result<ObjectInfo> GetObject(std::string_view bucket, std::string_view key,
-                               const GetOptions& options, const http::BodySink& sink);
+                               const GetOptions& options, const http::BodySink& sink,
+                               std::span<char> receive_into = {});
   Result<PutResult> PutObject(std::string_view bucket, std::string_view key,
                               const http::RequestBody& body, const PutOptions& options = {});
   Status DeleteObject(std::string_view bucket, std::string_view key,

@@ -47,7 +47,8 @@ Result<std::string> RehashParts(ByteSink& sink, uint64_t size, const PartSchedul
 
 Status TransferEngine::FetchRange(std::string_view bucket, std::string_view key,
                                   const std::string& etag, uint64_t offset, uint64_t length,
-                                  const std::function<Status(std::string_view, uint64_t)>& piece) {
+                                  const std::function<Status(std::string_view, uint64_t)>& piece,
+                                  char* into) {
   uint64_t delivered = 0;
   const std::string uri = s3::S3Uri(bucket, key);
   return RunWithRetries(
@@ -58,8 +59,11 @@ Status TransferEngine::FetchRange(std::string_view bucket, std::string_view key,
         s3::GetOptions get;
         get.range = s3::ByteRange{offset + delivered, length - delivered};
         get.if_match = etag;
-        Result<s3::ObjectInfo> got =
-            client_->GetObject(bucket, key, get, [&](std::string_view p) -> Status {
+        std::span<char> receive_into;
+        if (into != nullptr) receive_into = {into + delivered, length - delivered};
+        Result<s3::ObjectInfo> got = client_->GetObject(
+            bucket, key, get,
+            [&](std::string_view p) -> Status {
               if (p.size() > length - delivered) {
                 sink_failed = true;
                 return DataLossError("the server sent more bytes than the range holds");
@@ -71,7 +75,8 @@ Status TransferEngine::FetchRange(std::string_view bucket, std::string_view key,
               }
               delivered += p.size();
               return Status();
-            });
+            },
+            receive_into);
         if (got.ok()) {
           if (delivered == length) return Status();
           return UnavailableError("the reply ended after " + std::to_string(delivered) + " of " +
@@ -237,11 +242,15 @@ Result<DownloadResult> TransferEngine::Download(std::string_view bucket, std::st
           if (group.cancelled()) return Status();  // the group holds the error
           CAIRN_RETURN_IF_ERROR(flush(take(true, true)));
         }
+        char* const into = buffer->data();
         CAIRN_RETURN_IF_ERROR(FetchRange(
-            bucket, key, info.etag, r.offset, r.length, [&](std::string_view piece, uint64_t at) {
-              std::memcpy(buffer->data() + (at - r.offset), piece.data(), piece.size());
+            bucket, key, info.etag, r.offset, r.length,
+            [&](std::string_view piece, uint64_t at) {
+              char* place = into + (at - r.offset);
+              if (piece.data() != place) std::memcpy(place, piece.data(), piece.size());
               return Status();
-            }));
+            },
+            into));
         buffer->set_size(r.length);
         {
           std::lock_guard lock(received_mu);
