@@ -360,6 +360,12 @@ bool AppendLine(Slist& list, const std::string& line) {
 
 // Whether curl runs in upload mode: any body, and PUT and POST even without one (they must send
 // "Content-Length: 0").
+// Fields the client writes itself from the body (the caller's are ignored, see HttpRequest).
+bool DerivedFromBody(std::string_view name) {
+  return EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding") ||
+         EqualsIgnoreCase(name, "Expect");
+}
+
 bool HasBody(const HttpRequest& request) {
   return !request.body.empty() || request.method == "PUT" || request.method == "POST";
 }
@@ -373,10 +379,7 @@ Result<Slist> HeaderList(const HttpRequest& request, const std::string& context,
       // The value may be a secret: name only the field.
       return InvalidArgumentError(context + ": malformed header field " + QuoteForMessage(name));
     }
-    if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding") ||
-        EqualsIgnoreCase(name, "Expect")) {
-      continue;
-    }
+    if (DerivedFromBody(name)) continue;
     // curl syntax: "Name;" sends a field with an empty value ("Name:" would remove it).
     if (!AppendLine(list, value.empty() ? name + ";" : name + ": " + value)) {
       return ResourceExhaustedError(context + ": out of memory");
@@ -587,10 +590,7 @@ std::string DirectRequestText(const HttpRequest& request, const std::string& use
   bool host = false;
   bool agent = false;
   for (const auto& [name, value] : request.headers) {
-    if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding") ||
-        EqualsIgnoreCase(name, "Expect")) {
-      continue;
-    }
+    if (DerivedFromBody(name)) continue;
     host = host || EqualsIgnoreCase(name, "Host");
     agent = agent || EqualsIgnoreCase(name, "User-Agent");
     text += name + ": " + value + "\r\n";
